@@ -1,0 +1,78 @@
+using CloudProviders.Auth;
+using CloudProviders.Http;
+using CloudProviders.Storage;
+
+namespace CloudProviders;
+
+/// <summary>The HTTP service: its services, its pipeline, and what it checks before it listens.</summary>
+internal static partial class App
+{
+    public const string DefaultUrl = "http://localhost:8080";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        configure?.Invoke(builder);
+
+        // Configure the listening address: 8080 unless the host was told otherwise.
+        if (builder.Configuration["urls"] is null && builder.Configuration["http_ports"] is null)
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        // Configure logging: the framework's per-request chatter only when asked for.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // Configure settings, storage and callers.
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => Settings.From(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(sp => new Database(sp.GetRequiredService<Settings>().DatabasePath));
+        services.AddSingleton(sp => new CredentialCipher(MasterKey.Load(
+            sp.GetRequiredService<Settings>(),
+            notice => LogNotice(sp.GetRequiredService<ILogger<Settings>>(), notice))));
+        services.AddSingleton(sp => new CredentialStore(
+            sp.GetRequiredService<Database>(),
+            sp.GetRequiredService<TimeProvider>(),
+            new Lazy<CredentialCipher>(sp.GetRequiredService<CredentialCipher>)));
+        services.AddSingleton<TeamStore>();
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<JwtValidator>();
+        services.AddSingleton<CallerResolver>();
+
+        var app = builder.Build();
+
+        // Configure the pipeline: error bodies outermost, then routing.
+        app.UseErrorBodies();
+        app.UseRouting();
+        app.MapHealthApi();
+        app.MapCredentialApi();
+        return app;
+    }
+
+    /// <summary>
+    /// Everything that must hold before the first request: valid configuration, a migrated
+    /// database, a master key. Throws <see cref="ConfigurationException"/> with one clear line.
+    /// </summary>
+    public static void Initialize(IServiceProvider services)
+    {
+        var logger = services.GetRequiredService<ILogger<Settings>>();
+        var database = services.GetRequiredService<Database>();
+        var previous = Schema.Migrate(database);
+        if (previous != Schema.Version)
+        {
+            LogMigrated(logger, database.Path, previous, Schema.Version);
+        }
+        if (!services.GetRequiredService<JwtValidator>().Enabled)
+        {
+            LogNotice(logger, "No JWT key is configured (Jwt:SigningKey or Jwt:PublicKeysFile): JWT callers get 401.");
+        }
+        services.GetRequiredService<CredentialCipher>();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Notice}")]
+    private static partial void LogNotice(ILogger logger, string notice);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Migrated {Path} from schema version {From} to {To}.")]
+    private static partial void LogMigrated(ILogger logger, string path, int from, int to);
+}

@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace CloudProviders.Auth;
+
+/// <summary>The two API key kinds: integration keys read, device keys read and write.</summary>
+internal enum ApiKeyKind { Sk, Dk }
+
+/// <summary>
+/// The format of <c>sk-</c> and <c>dk-</c> keys: the prefix, then 43 base62 characters drawn
+/// uniformly (43 × log2 62 ≈ 256.03 bits). Only the SHA-256 hash is ever stored.
+/// </summary>
+internal static class ApiKeys
+{
+    public const int SecretLength = 43;
+    public const int Length = 3 + SecretLength;
+
+    /// <summary>A key's public id: its first 12 characters, kept for display and revocation.</summary>
+    public const int PrefixLength = 12;
+
+    private const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+    public static string Name(this ApiKeyKind kind) => kind == ApiKeyKind.Sk ? "sk" : "dk";
+
+    public static ApiKeyKind? ParseKind(string? name) => name switch
+    {
+        "sk" => ApiKeyKind.Sk,
+        "dk" => ApiKeyKind.Dk,
+        _ => null,
+    };
+
+    public static string Generate(ApiKeyKind kind) =>
+        string.Concat(kind.Name(), "-", new string(RandomNumberGenerator.GetItems<char>(Alphabet, SecretLength)));
+
+    /// <summary>The kind of a well-formed key; null for anything else, including wrong case.</summary>
+    public static ApiKeyKind? KindOf(ReadOnlySpan<char> token)
+    {
+        if (token.Length != Length || token[2] != '-')
+        {
+            return null;
+        }
+        foreach (var c in token[3..])
+        {
+            if (!char.IsAsciiLetterOrDigit(c))
+            {
+                return null;
+            }
+        }
+        return token[..2] switch
+        {
+            "sk" => ApiKeyKind.Sk,
+            "dk" => ApiKeyKind.Dk,
+            _ => null,
+        };
+    }
+
+    public static string Prefix(string key) => key[..PrefixLength];
+
+    public static byte[] Hash(ReadOnlySpan<char> key)
+    {
+        Span<byte> utf8 = stackalloc byte[Length];
+        var written = Encoding.ASCII.GetBytes(key, utf8);
+        return SHA256.HashData(utf8[..written]);
+    }
+
+    /// <summary>Whether the text has the shape of a key's public id (for <c>key revoke</c>).</summary>
+    public static bool IsPrefix(string text) =>
+        text.Length == PrefixLength && KindOf(string.Concat(text, new string('0', Length - PrefixLength))) is not null;
+}

@@ -1,0 +1,71 @@
+using CloudProviders.Http;
+using CloudProviders.Storage;
+
+namespace CloudProviders.Auth;
+
+internal enum CallerKind { Jwt, Sk, Dk }
+
+/// <summary>Who is asking, and for which team.</summary>
+/// <param name="Actor">The JWT <c>sub</c>, or the API key's 12-character prefix.</param>
+internal sealed record TeamAccess(Guid TeamId, CallerKind Kind, string Actor);
+
+/// <summary>What the caller wants to do with the team's credential.</summary>
+internal enum Permission { Read, Manage }
+
+/// <summary>
+/// Authenticates the caller and resolves the team, in the contract's order: 401 (no valid
+/// credential), then 400 (X-Team-ID, JWT callers only), then 403 (not a member, or role too low).
+/// </summary>
+internal sealed class CallerResolver(ApiKeyStore apiKeys, TeamStore teams, JwtValidator jwt)
+{
+    public const string TeamHeader = "X-Team-ID";
+
+    public async ValueTask<(TeamAccess? Access, ErrorReply? Error)> ResolveAsync(HttpRequest request, Permission permission)
+    {
+        if (!BearerToken.TryRead(request.Headers.Authorization, out var token))
+        {
+            return (null, ErrorReply.Unauthorized());
+        }
+
+        switch (BearerToken.Classify(token))
+        {
+            case TokenKind.ApiKey:
+                // The key's row names the team; X-Team-ID is ignored, whatever it holds.
+                if (apiKeys.Authenticate(token) is not { } owner)
+                {
+                    return (null, ErrorReply.Unauthorized());
+                }
+                var kind = owner.Kind == ApiKeyKind.Dk ? CallerKind.Dk : CallerKind.Sk;
+                if (permission == Permission.Manage && kind != CallerKind.Dk)
+                {
+                    return (null, ErrorReply.Forbidden("An integration key (sk-) may only read the credential status."));
+                }
+                return (new TeamAccess(owner.TeamId, kind, owner.Prefix), null);
+
+            case TokenKind.Jwt:
+                if (await jwt.ValidateAsync(token).ConfigureAwait(false) is not { } subject)
+                {
+                    return (null, ErrorReply.Unauthorized());
+                }
+                var header = request.Headers[TeamHeader];
+                if (header.Count != 1 || !Ids.TryParse(header[0], out var teamId))
+                {
+                    return (null, ErrorReply.BadRequest($"The {TeamHeader} header is required: exactly one team UUID."));
+                }
+                var role = teams.FindRole(teamId, subject);
+                if (role is null)
+                {
+                    // A team that does not exist and one the caller is not in look the same.
+                    return (null, ErrorReply.Forbidden("You are not a member of this team."));
+                }
+                if (permission == Permission.Manage && !role.Value.MayManageCredentials())
+                {
+                    return (null, ErrorReply.Forbidden("Only a team owner or admin may change the credential."));
+                }
+                return (new TeamAccess(teamId, CallerKind.Jwt, subject), null);
+
+            default:
+                return (null, ErrorReply.Unauthorized());
+        }
+    }
+}

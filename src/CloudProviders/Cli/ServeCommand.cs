@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using CloudProviders.Auth;
+using CloudProviders.Credentials;
+using CloudProviders.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace CloudProviders.Cli;
+
+/// <summary><c>serve</c> (the default) and <c>demo</c>, which seeds a demo team first.</summary>
+internal static class ServeCommand
+{
+    public static readonly Guid DemoTeamId = Guid.ParseExact("11111111-2222-4333-8444-555555555555", "D");
+    public const string DemoUser = "demo-user";
+    private const string DemoIssuer = "cloud-providers-demo";
+    private const string DemoAudience = "cloud-providers-demo";
+
+    public static async Task<int> RunAsync(ParseResult parse, Option<string?> db, Option<string?> urls, bool demo)
+    {
+        // Unclaimed arguments belong to the host; --db and --urls become host configuration.
+        var hostArgs = new List<string>(parse.UnmatchedTokens);
+        if (parse.GetValue(db) is { } path)
+        {
+            hostArgs.Add($"--Database:Path={path}");
+        }
+        if (parse.GetValue(urls) is { } listen)
+        {
+            hostArgs.Add($"--urls={listen}");
+        }
+
+        try
+        {
+            var app = App.Build([.. hostArgs], demo ? PrepareDemo : null);
+            App.Initialize(app.Services);
+            if (demo)
+            {
+                SeedDemo(app);
+            }
+            await app.RunAsync();
+            return ExitCodes.Ok;
+        }
+        catch (Exception e) when (e is ConfigurationException or SchemaException or SqliteException)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message.ReplaceLineEndings(" ")}");
+            return ExitCodes.Failed;
+        }
+    }
+
+    /// <summary>Where no JWT secret is configured, the demo brings a throwaway one so its JWT curl works.</summary>
+    private static void PrepareDemo(WebApplicationBuilder builder)
+    {
+        if (builder.Configuration["Jwt:SigningKey"] is null && builder.Configuration["Jwt:PublicKeysFile"] is null)
+        {
+            builder.Configuration.AddInMemoryCollection(
+            [
+                new("Jwt:SigningKey", Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32))),
+                new("Jwt:Issuer", DemoIssuer),
+                new("Jwt:Audience", DemoAudience),
+            ]);
+        }
+    }
+
+    private static void SeedDemo(WebApplication app)
+    {
+        var services = app.Services;
+        var settings = services.GetRequiredService<Settings>();
+        var teams = services.GetRequiredService<TeamStore>();
+        var keys = services.GetRequiredService<ApiKeyStore>();
+        var credentials = services.GetRequiredService<CredentialStore>();
+
+        teams.AddTeam(DemoTeamId, "Demo team");
+        teams.AddMember(DemoTeamId, DemoUser, Role.Owner);
+        if (credentials.Find(DemoTeamId, Provider.ComfyCloud) is not { Active: true })
+        {
+            var demoKey = "comfyui-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+            credentials.Set(DemoTeamId, Provider.ComfyCloud, demoKey, cloudFallback: false);
+        }
+        var sk = keys.Create(DemoTeamId, ApiKeyKind.Sk, "demo", lifetime: null)!;
+        var dk = keys.Create(DemoTeamId, ApiKeyKind.Dk, "demo", lifetime: null)!;
+
+        var url = $"{PublicBase(app.Configuration["urls"] ?? App.DefaultUrl)}/api/v1/cloud-providers/{Provider.ComfyCloud.Slug}";
+        var team = Ids.Format(DemoTeamId);
+        Console.WriteLine($"""
+
+            Demo team {team} is ready, with a ComfyUI Cloud credential.
+
+            Read the status with the integration key (sk-):
+              curl -i {url} -H 'Authorization: Bearer {sk}'
+
+            With the device key (dk-):
+              curl -i {url} -H 'Authorization: Bearer {dk}'
+            """);
+        if (settings.JwtSigningKey is { } secret)
+        {
+            var jwt = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+            {
+                Issuer = settings.JwtIssuer,
+                Audience = settings.JwtAudience,
+                Claims = new Dictionary<string, object> { ["sub"] = DemoUser },
+                IssuedAt = DateTime.UtcNow,
+                NotBefore = DateTime.UtcNow,
+                Expires = DateTime.UtcNow.AddHours(12),
+                SigningCredentials = new SigningCredentials(
+                    new SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(secret)), SecurityAlgorithms.HmacSha256),
+            });
+            Console.WriteLine($"""
+
+                As the team's owner, with a user JWT ({DemoUser}, valid 12 hours) and the team header:
+                  curl -i {url} -H 'Authorization: Bearer {jwt}' -H 'X-Team-ID: {team}'
+                """);
+        }
+        Console.WriteLine($"""
+
+            Without a token you get 401:
+              curl -i {url}
+
+            """);
+    }
+
+    /// <summary>The first listening URL as a client would type it.</summary>
+    private static string PublicBase(string urls)
+    {
+        var first = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[0];
+        return first.Replace("://+", "://localhost", StringComparison.Ordinal)
+            .Replace("://*", "://localhost", StringComparison.Ordinal)
+            .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal)
+            .Replace("://[::]", "://localhost", StringComparison.Ordinal)
+            .TrimEnd('/');
+    }
+}

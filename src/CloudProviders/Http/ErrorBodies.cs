@@ -1,0 +1,87 @@
+using CloudProviders.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace CloudProviders.Http;
+
+/// <summary>
+/// Makes every response that reaches the application carry the platform's error shape: bodiless
+/// 4xx/5xx from routing (404, 405) get <c>{"error_message"}</c>; storage faults become 503 with
+/// <c>Retry-After</c>; anything else unhandled becomes a 500 that leaks no exception text.
+/// Every response also gets <c>Cache-Control: no-store</c>.
+/// </summary>
+internal static partial class ErrorBodies
+{
+    public static IApplicationBuilder UseErrorBodies(this IApplicationBuilder app)
+    {
+        var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ErrorBodies));
+        return app.Use(async (context, next) =>
+        {
+            context.Response.Headers.CacheControl = "no-store";
+            try
+            {
+                await next(context);
+            }
+            catch (Exception exception) when (!context.Response.HasStarted)
+            {
+                var reply = ReplyFor(exception, logger);
+                context.Response.Clear();
+                context.Response.Headers.CacheControl = "no-store";
+                await reply.ExecuteAsync(context);
+                return;
+            }
+
+            var response = context.Response;
+            if (!response.HasStarted && response.StatusCode >= 400)
+            {
+                await new ErrorReply(response.StatusCode, MessageFor(response.StatusCode)).ExecuteAsync(context);
+            }
+        });
+    }
+
+    private static ErrorReply ReplyFor(Exception exception, ILogger logger)
+    {
+        switch (exception)
+        {
+            case SqliteException sqlite:
+                LogStorageFault(logger, sqlite.SqliteErrorCode, sqlite.SqliteExtendedErrorCode);
+                return ErrorReply.StorageUnavailable();
+            case SchemaException:
+                LogSchemaFault(logger);
+                return ErrorReply.StorageUnavailable();
+            case BadHttpRequestException bad:
+                return new ErrorReply(bad.StatusCode, MessageFor(bad.StatusCode));
+            case OperationCanceledException:
+                return new ErrorReply(499, "The client closed the request.");
+            default:
+                LogUnhandled(logger, exception);
+                return new ErrorReply(StatusCodes.Status500InternalServerError, MessageFor(500));
+        }
+    }
+
+    private static string MessageFor(int statusCode) => statusCode switch
+    {
+        400 => "The request is malformed.",
+        401 => ErrorReply.UnauthorizedMessage,
+        403 => "You are not allowed to do this.",
+        404 => "Not found.",
+        405 => "This method is not allowed on this path.",
+        408 => "The request took too long to arrive.",
+        411 => "A Content-Length is required.",
+        413 => "The request body is too large.",
+        414 => "The request URI is too long.",
+        415 => "The request body must be JSON (Content-Type: application/json).",
+        431 => "The request headers are too large.",
+        503 => ErrorReply.StorageUnavailableMessage,
+        >= 500 => "Internal server error.",
+        _ => "The request could not be served.",
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable (SQLite error {Code}, extended {ExtendedCode}); answered 503.")]
+    private static partial void LogStorageFault(ILogger logger, int code, int extendedCode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The database schema is not one this binary serves; answered 503.")]
+    private static partial void LogSchemaFault(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception; answered 500.")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception);
+}

@@ -1,0 +1,23 @@
+using CloudProviders.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CloudProviders.Http;
+
+/// <summary>Liveness (never touches storage) and readiness (the database opens and its schema is current).</summary>
+internal static class HealthEndpoints
+{
+    private static readonly JsonReply<HealthBody> Live = new(new HealthBody("ok"), WireJsonContext.Default.HealthBody);
+    private static readonly JsonReply<HealthBody> Ready = new(new HealthBody("ready"), WireJsonContext.Default.HealthBody);
+
+    public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/healthz", () => Live);
+        routes.MapGet("/readyz", (Database database) => CheckReady(database));
+        return routes;
+    }
+
+    private static Results<JsonReply<HealthBody>, ErrorReply> CheckReady(Database database) =>
+        database.IsReady(out var problem)
+            ? Ready
+            : new ErrorReply(StatusCodes.Status503ServiceUnavailable, problem);
+}

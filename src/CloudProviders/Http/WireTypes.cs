@@ -1,0 +1,40 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CloudProviders.Credentials;
+
+namespace CloudProviders.Http;
+
+/// <summary>The credential status body: the six contract fields, never the key.</summary>
+internal sealed record StatusBody(
+    [property: JsonPropertyName("provider_name")] string ProviderName,
+    [property: JsonPropertyName("credential_status")] string CredentialStatus,
+    [property: JsonPropertyName("cloud_fallback")] bool CloudFallback,
+    [property: JsonPropertyName("created_at")] string CreatedAt,
+    [property: JsonPropertyName("updated_at")] string UpdatedAt,
+    [property: JsonPropertyName("key_preview"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? KeyPreview)
+{
+    public static StatusBody From(CredentialStatus status) => new(
+        status.Provider.Id,
+        status.Active ? "active" : "revoked",
+        status.Active && status.CloudFallback,
+        Rfc3339(status.CreatedAt),
+        Rfc3339(status.UpdatedAt),
+        status.KeyPreview);
+
+    /// <summary>UTC, whole seconds, <c>Z</c>: <c>2025-06-01T12:00:00Z</c>.</summary>
+    public static string Rfc3339(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+}
+
+/// <summary>Every error body: plain English, no secrets.</summary>
+internal sealed record ErrorBody([property: JsonPropertyName("error_message")] string ErrorMessage);
+
+internal sealed record HealthBody([property: JsonPropertyName("status")] string Status);
+
+/// <summary>Every type that crosses the wire, source-generated so nothing needs reflection.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(StatusBody))]
+[JsonSerializable(typeof(ErrorBody))]
+[JsonSerializable(typeof(HealthBody))]
+internal sealed partial class WireJsonContext : JsonSerializerContext;

@@ -1,0 +1,3 @@
+using CloudProviders.Cli;
+
+return await CommandLine.RunAsync(args);

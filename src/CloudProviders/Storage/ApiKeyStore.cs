@@ -1,0 +1,119 @@
+using CloudProviders.Auth;
+
+namespace CloudProviders.Storage;
+
+internal sealed record ApiKeyInfo(
+    string Prefix,
+    ApiKeyKind Kind,
+    string? Name,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ExpiresAt,
+    DateTimeOffset? RevokedAt)
+{
+    public string State(DateTimeOffset now) =>
+        RevokedAt is not null ? "revoked" : ExpiresAt <= now ? "expired" : "active";
+}
+
+/// <summary>A key that authenticated: the team its row names, and its kind.</summary>
+internal sealed record ApiKeyOwner(Guid TeamId, ApiKeyKind Kind, string Prefix);
+
+/// <summary>API keys: stored as SHA-256 hashes, found by hash, listed and revoked by prefix.</summary>
+internal sealed class ApiKeyStore(Database database, TimeProvider time)
+{
+    /// <returns>The new key, which exists nowhere else after this call returns; null for an unknown team.</returns>
+    public string? Create(Guid teamId, ApiKeyKind kind, string? name, TimeSpan? lifetime)
+    {
+        var now = time.GetUtcNow();
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        if (!TeamStore.TeamExists(connection, teamId, transaction))
+        {
+            return null;
+        }
+        // A prefix collision (9 base62 characters) is astronomically rare; draw again if it happens.
+        for (var attempt = 0; ; attempt++)
+        {
+            var key = ApiKeys.Generate(kind);
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                INSERT INTO api_keys (team_id, kind, prefix, hash, name, created_at, expires_at)
+                VALUES ($team, $kind, $prefix, $hash, $name, $now, $expires)
+                ON CONFLICT DO NOTHING;
+                """;
+            command.Parameters.AddWithValue("$team", Ids.Format(teamId));
+            command.Parameters.AddWithValue("$kind", kind.Name());
+            command.Parameters.AddWithValue("$prefix", ApiKeys.Prefix(key));
+            command.Parameters.AddWithValue("$hash", ApiKeys.Hash(key));
+            command.Parameters.AddWithValue("$name", (object?)name ?? DBNull.Value);
+            command.Parameters.AddWithValue("$now", now.ToUnixTimeSeconds());
+            command.Parameters.AddWithValue("$expires", lifetime is { } l ? (now + l).ToUnixTimeSeconds() : DBNull.Value);
+            if (command.ExecuteNonQuery() == 1)
+            {
+                transaction.Commit();
+                return key;
+            }
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException("Could not draw a unique API key.");
+            }
+        }
+    }
+
+    /// <summary>The owner of a live key: known, not revoked, not expired. Null otherwise.</summary>
+    public ApiKeyOwner? Authenticate(string key)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT team_id, kind, prefix FROM api_keys
+            WHERE hash = $hash AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $now);
+            """;
+        command.Parameters.AddWithValue("$hash", ApiKeys.Hash(key));
+        command.Parameters.AddWithValue("$now", time.GetUtcNow().ToUnixTimeSeconds());
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+        return new ApiKeyOwner(
+            Guid.ParseExact(reader.GetString(0), "D"),
+            ApiKeys.ParseKind(reader.GetString(1)) ?? throw new InvalidDataException("Unknown key kind."),
+            reader.GetString(2));
+    }
+
+    public IReadOnlyList<ApiKeyInfo> List(Guid teamId)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT prefix, kind, name, created_at, expires_at, revoked_at FROM api_keys
+            WHERE team_id = $team ORDER BY created_at, id;
+            """;
+        command.Parameters.AddWithValue("$team", Ids.Format(teamId));
+        using var reader = command.ExecuteReader();
+        var keys = new List<ApiKeyInfo>();
+        while (reader.Read())
+        {
+            keys.Add(new ApiKeyInfo(
+                reader.GetString(0),
+                ApiKeys.ParseKind(reader.GetString(1)) ?? throw new InvalidDataException("Unknown key kind."),
+                reader.IsDBNull(2) ? null : reader.GetString(2),
+                DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(3)),
+                reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(4)),
+                reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(5))));
+        }
+        return keys;
+    }
+
+    /// <returns>False when no unrevoked key has that prefix.</returns>
+    public bool Revoke(string prefix)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE api_keys SET revoked_at = $now WHERE prefix = $prefix AND revoked_at IS NULL;";
+        command.Parameters.AddWithValue("$prefix", prefix);
+        command.Parameters.AddWithValue("$now", time.GetUtcNow().ToUnixTimeSeconds());
+        return command.ExecuteNonQuery() == 1;
+    }
+}

@@ -1,0 +1,84 @@
+using Microsoft.Data.Sqlite;
+
+namespace CloudProviders.Storage;
+
+/// <summary>The one SQLite file. Connections are pooled; each request opens and closes one.</summary>
+internal sealed class Database
+{
+    /// <summary>How long a statement waits on another writer's lock before it gives up (SQLITE_BUSY).</summary>
+    public const int BusyTimeoutSeconds = 2;
+
+    private readonly string _readWrite;
+    private readonly string _readOnly;
+
+    static Database() => SQLitePCL.Batteries_V2.Init();
+
+    public Database(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        _readWrite = ConnectionString(Path, SqliteOpenMode.ReadWrite);
+        _readOnly = ConnectionString(Path, SqliteOpenMode.ReadOnly);
+    }
+
+    public string Path { get; }
+
+    /// <summary>
+    /// Opens the existing file for reading and writing. It never creates the file: only
+    /// <see cref="Schema.Migrate(Database)"/> does, so a file that vanishes stays gone (and fails loudly).
+    /// </summary>
+    public SqliteConnection Open() => OpenWith(_readWrite);
+
+    public SqliteConnection OpenReadOnly() => OpenWith(_readOnly);
+
+    /// <summary>Readiness: the file opens, reads as SQLite, and has exactly this binary's schema version.</summary>
+    public bool IsReady(out string problem)
+    {
+        try
+        {
+            using var connection = OpenReadOnly();
+            var version = Schema.ReadVersion(connection);
+            problem = version == Schema.Version
+                ? ""
+                : $"The database schema is version {version}; this binary serves version {Schema.Version}.";
+        }
+        catch (SqliteException)
+        {
+            problem = "The database cannot be opened.";
+        }
+        return problem.Length == 0;
+    }
+
+    internal SqliteConnection OpenOrCreate()
+    {
+        var directory = System.IO.Path.GetDirectoryName(Path);
+        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
+        {
+            throw new ConfigurationException($"The database directory {directory} does not exist.");
+        }
+        return OpenWith(ConnectionString(Path, SqliteOpenMode.ReadWriteCreate));
+    }
+
+    private static SqliteConnection OpenWith(string connectionString)
+    {
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            connection.Open();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private static string ConnectionString(string path, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
+    {
+        DataSource = path,
+        Mode = mode,
+        Pooling = true,
+        ForeignKeys = true,
+        DefaultTimeout = BusyTimeoutSeconds,
+    }.ToString();
+}

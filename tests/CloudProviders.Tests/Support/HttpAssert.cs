@@ -1,0 +1,36 @@
+using System.Net;
+using System.Text.Json;
+
+namespace CloudProviders.Tests.Support;
+
+internal static class HttpAssert
+{
+    public const string StatusPath = "/api/v1/cloud-providers/comfy-cloud";
+
+    /// <summary>The status code, <c>Content-Type: application/json</c>, <c>Cache-Control: no-store</c>, and the body.</summary>
+    public static async Task<JsonElement> Json(HttpResponseMessage response, HttpStatusCode status)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"Expected {(int)status}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.ToString());
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        using var document = JsonDocument.Parse(body);
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>An error: exactly one member, <c>error_message</c>, a non-empty string.</summary>
+    public static async Task<string> Error(HttpResponseMessage response, HttpStatusCode status)
+    {
+        var body = await Json(response, status);
+        Assert.Equal(JsonValueKind.Object, body.ValueKind);
+        var member = Assert.Single(body.EnumerateObject());
+        Assert.Equal("error_message", member.Name);
+        var message = member.Value.GetString();
+        Assert.False(string.IsNullOrWhiteSpace(message));
+        if (status == HttpStatusCode.Unauthorized)
+        {
+            Assert.Equal("Bearer", response.Headers.WwwAuthenticate.ToString());
+        }
+        return message!;
+    }
+}
