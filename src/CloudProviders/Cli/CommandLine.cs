@@ -15,7 +15,8 @@ internal static class CommandLine
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            await Console.Error.WriteLineAsync($"error: {parse.Errors[0].Message}");
+            var message = string.Join(' ', parse.Errors[0].Message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+            await Console.Error.WriteLineAsync($"error: {message}");
             return ExitCodes.Usage;
         }
         // Unclaimed options go to the host, but a bare word that is no verb is a typo.

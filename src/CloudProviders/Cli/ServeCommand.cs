@@ -36,12 +36,14 @@ internal static class ServeCommand
             App.Initialize(app.Services);
             if (demo)
             {
-                SeedDemo(app);
+                var printCommands = SeedDemo(app);
+                // Print once the server listens, with the address it really bound.
+                app.Lifetime.ApplicationStarted.Register(() => printCommands(app.Urls.First()));
             }
             await app.RunAsync();
             return ExitCodes.Ok;
         }
-        catch (Exception e) when (e is ConfigurationException or SchemaException or SqliteException)
+        catch (Exception e) when (e is ConfigurationException or SchemaException or SqliteException or IOException)
         {
             await Console.Error.WriteLineAsync($"error: {e.Message.ReplaceLineEndings(" ")}");
             return ExitCodes.Failed;
@@ -62,7 +64,8 @@ internal static class ServeCommand
         }
     }
 
-    private static void SeedDemo(WebApplication app)
+    /// <returns>What prints the curl commands, given the listening URL.</returns>
+    private static Action<string> SeedDemo(WebApplication app)
     {
         var services = app.Services;
         var settings = services.GetRequiredService<Settings>();
@@ -80,8 +83,13 @@ internal static class ServeCommand
         var sk = keys.Create(DemoTeamId, ApiKeyKind.Sk, "demo", lifetime: null)!;
         var dk = keys.Create(DemoTeamId, ApiKeyKind.Dk, "demo", lifetime: null)!;
 
-        var url = $"{PublicBase(app.Configuration["urls"] ?? App.DefaultUrl)}/api/v1/cloud-providers/{Provider.ComfyCloud.Slug}";
         var team = Ids.Format(DemoTeamId);
+        var jwt = settings.JwtSigningKey is { } secret ? DemoJwt(settings, secret) : null;
+        return listening => PrintCommands($"{PublicBase(listening)}/api/v1/cloud-providers/{Provider.ComfyCloud.Slug}", team, sk, dk, jwt);
+    }
+
+    private static void PrintCommands(string url, string team, string sk, string dk, string? jwt)
+    {
         Console.WriteLine($"""
 
             Demo team {team} is ready, with a ComfyUI Cloud credential.
@@ -92,19 +100,8 @@ internal static class ServeCommand
             With the device key (dk-):
               curl -i {url} -H 'Authorization: Bearer {dk}'
             """);
-        if (settings.JwtSigningKey is { } secret)
+        if (jwt is not null)
         {
-            var jwt = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-            {
-                Issuer = settings.JwtIssuer,
-                Audience = settings.JwtAudience,
-                Claims = new Dictionary<string, object> { ["sub"] = DemoUser },
-                IssuedAt = DateTime.UtcNow,
-                NotBefore = DateTime.UtcNow,
-                Expires = DateTime.UtcNow.AddHours(12),
-                SigningCredentials = new SigningCredentials(
-                    new SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(secret)), SecurityAlgorithms.HmacSha256),
-            });
             Console.WriteLine($"""
 
                 As the team's owner, with a user JWT ({DemoUser}, valid 12 hours) and the team header:
@@ -119,14 +116,23 @@ internal static class ServeCommand
             """);
     }
 
-    /// <summary>The first listening URL as a client would type it.</summary>
-    private static string PublicBase(string urls)
+    private static string DemoJwt(Settings settings, string secret) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
     {
-        var first = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[0];
-        return first.Replace("://+", "://localhost", StringComparison.Ordinal)
+        Issuer = settings.JwtIssuer,
+        Audience = settings.JwtAudience,
+        Claims = new Dictionary<string, object> { ["sub"] = DemoUser },
+        IssuedAt = DateTime.UtcNow,
+        NotBefore = DateTime.UtcNow,
+        Expires = DateTime.UtcNow.AddHours(12),
+        SigningCredentials = new SigningCredentials(
+            new SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(secret)), SecurityAlgorithms.HmacSha256),
+    });
+
+    /// <summary>A listening URL as a client would type it.</summary>
+    private static string PublicBase(string url) =>
+        url.Replace("://+", "://localhost", StringComparison.Ordinal)
             .Replace("://*", "://localhost", StringComparison.Ordinal)
             .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal)
             .Replace("://[::]", "://localhost", StringComparison.Ordinal)
             .TrimEnd('/');
-    }
 }

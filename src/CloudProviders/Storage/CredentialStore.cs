@@ -21,7 +21,6 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
     /// <returns>The new status; null when the team does not exist.</returns>
     public CredentialStatus? Set(Guid teamId, Provider provider, string key, bool cloudFallback)
     {
-        var ciphertext = cipher.Value.Seal(teamId, provider.Id, key);
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         using var connection = OpenForWrite();
         using var transaction = connection.BeginTransaction(deferred: false);
@@ -29,6 +28,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
         {
             return null;
         }
+        var ciphertext = cipher.Value.Seal(teamId, provider.Id, key);
         using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;

@@ -21,11 +21,13 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     public const string ComfyKey = "comfyui-0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
     public ServiceFactory() : this(null) { }
 
-    internal ServiceFactory(Action<Dictionary<string, string?>>? edit)
+    internal ServiceFactory(Action<Dictionary<string, string?>>? edit, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         Directory.CreateDirectory(Folder);
         var pem = Path.Combine(Folder, "idp.pem");
         File.WriteAllText(pem, Keys.PublicPem);
@@ -57,6 +59,10 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
         builder.ConfigureLogging(logging => logging.AddProvider(new CapturingLoggerProvider(Logs)));
+        if (_services is not null)
+        {
+            builder.ConfigureServices(_services);
+        }
     }
 
     internal T Get<T>() where T : notnull => Services.GetRequiredService<T>();

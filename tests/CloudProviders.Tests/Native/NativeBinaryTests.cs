@@ -1,0 +1,246 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using CloudProviders.Tests.Support;
+
+namespace CloudProviders.Tests.Native;
+
+/// <summary>The published AOT executable: seeded through its own command line, called over loopback.</summary>
+public sealed partial class NativeBinaryTests : IDisposable
+{
+    private const string Team = "0190d9b8-7c1e-7a2b-9c3d-4e5f60718293";
+    private const string OtherTeam = "0190d9b8-7c1e-7a2b-9c3d-4e5f60718294";
+    private const string Status = HttpAssert.StatusPath;
+
+    private readonly NativeBinary _bin = new();
+
+    [GeneratedRegex("^(sk|dk)-[0-9A-Za-z]{43}$")]
+    private static partial Regex KeyFormat();
+
+    private (string Sk, string Dk) SeedTeam()
+    {
+        Assert.Equal(Team + "\n", _bin.Ok("team", "add", Team, "--name", "Acme"));
+        _bin.Ok("team", "add", OtherTeam);
+        _bin.Ok("member", "add", Team, "alice", "--role", "owner");
+        _bin.Ok("member", "add", Team, "vera", "--role", "viewer");
+        var sk = _bin.Ok("key", "create", Team, "--kind", "sk", "--name", "runtime").TrimEnd('\n');
+        var dk = _bin.Ok("key", "create", Team, "--kind", "dk").TrimEnd('\n');
+        Assert.Matches(KeyFormat(), sk);
+        Assert.Matches(KeyFormat(), dk);
+        _bin.OkWithInput(ServiceFactory.ComfyKey + "\n", "credential", "set", Team, "--cloud-fallback");
+        return (sk, dk);
+    }
+
+    [Fact]
+    public async Task The_binary_serves_the_status_the_command_line_seeded()
+    {
+        var (sk, dk) = SeedTeam();
+        var shown = _bin.Ok("credential", "show", Team).TrimEnd('\n');
+        Assert.Contains("\"key_preview\":\"comfyui-...89ab\"", shown, StringComparison.Ordinal);
+        Assert.Contains("\"cloud_fallback\":true", shown, StringComparison.Ordinal);
+
+        var server = await _bin.ServeAsync();
+        foreach (var (token, team) in new[] { (sk, (string?)null), (dk, OtherTeam), (TestKeys.Hs256("alice"), Team), (TestKeys.Hs256("vera"), Team) })
+        {
+            using var client = server.Client(token, team);
+            var response = await client.GetAsync(Status);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.ToString());
+            Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+            Assert.Equal(shown, await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
+    public async Task The_binary_answers_every_error_in_the_contract_shape()
+    {
+        SeedTeam();
+        var server = await _bin.ServeAsync();
+        using var anonymous = server.Client();
+        await HttpAssert.Error(await anonymous.GetAsync(Status), HttpStatusCode.Unauthorized);
+        await HttpAssert.Error(await anonymous.GetAsync("/api/v1/nothing-here"), HttpStatusCode.NotFound);
+        var wrongMethod = await anonymous.PostAsync(Status, new StringContent("{}", Encoding.UTF8, "application/json"));
+        await HttpAssert.Error(wrongMethod, HttpStatusCode.MethodNotAllowed);
+        Assert.Contains("GET", wrongMethod.Content.Headers.Allow);
+
+        using var noTeam = server.Client(TestKeys.Hs256("alice"));
+        await HttpAssert.Error(await noTeam.GetAsync(Status), HttpStatusCode.BadRequest);
+        using var stranger = server.Client(TestKeys.Hs256("mallory"), Team);
+        await HttpAssert.Error(await stranger.GetAsync(Status), HttpStatusCode.Forbidden);
+        using var otherTeam = server.Client(_bin.Ok("key", "create", OtherTeam, "--kind", "sk").TrimEnd('\n'));
+        await HttpAssert.Error(await otherTeam.GetAsync(Status), HttpStatusCode.NotFound);
+
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/readyz")).StatusCode);
+    }
+
+    [Fact]
+    public async Task What_the_command_line_writes_the_running_server_sees_at_the_next_request()
+    {
+        var (sk, dk) = SeedTeam();
+        var server = await _bin.ServeAsync();
+        using var reader = server.Client(sk);
+        using var viewer = server.Client(TestKeys.Hs256("vera"), Team);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync(Status)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync(Status)).StatusCode);
+
+        var revoked = _bin.Ok("credential", "revoke", Team);
+        Assert.Contains("\"credential_status\":\"revoked\"", revoked, StringComparison.Ordinal);
+        var body = await HttpAssert.Json(await reader.GetAsync(Status), HttpStatusCode.OK);
+        Assert.Equal("revoked", body.GetProperty("credential_status").GetString());
+        Assert.False(body.GetProperty("cloud_fallback").GetBoolean());
+        Assert.Equal("comfyui-...89ab", body.GetProperty("key_preview").GetString());
+
+        _bin.Ok("key", "revoke", sk[..12]);
+        await HttpAssert.Error(await reader.GetAsync(Status), HttpStatusCode.Unauthorized);
+        using var device = server.Client(dk);
+        Assert.Equal(HttpStatusCode.OK, (await device.GetAsync(Status)).StatusCode);
+
+        _bin.Ok("member", "remove", Team, "vera");
+        await HttpAssert.Error(await viewer.GetAsync(Status), HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public void The_command_line_lists_keys_and_members_tab_separated()
+    {
+        var (sk, _) = SeedTeam();
+        _bin.Ok("key", "create", Team, "--kind", "sk", "--expires-in", "7");
+        _bin.Ok("key", "revoke", sk[..12]);
+        var keys = _bin.Ok("key", "list", Team).TrimEnd('\n').Split('\n');
+        Assert.Equal(3, keys.Length);
+        Assert.All(keys, line => Assert.Equal(6, line.Split('\t').Length));
+        var first = keys[0].Split('\t');
+        Assert.Equal([sk[..12], "sk", "runtime"], first[..3]);
+        Assert.Equal("-", first[4]);
+        Assert.Equal("revoked", first[5]);
+        Assert.Equal("active", keys[1].Split('\t')[5]);
+        Assert.NotEqual("-", keys[2].Split('\t')[4]);
+        Assert.DoesNotContain(sk, string.Join('\n', keys), StringComparison.Ordinal);
+
+        var members = _bin.Ok("member", "list", Team).TrimEnd('\n').Split('\n');
+        Assert.Equal(["alice\towner", "vera\tviewer"], members.Select(m => string.Join('\t', m.Split('\t')[..2])));
+    }
+
+    [Fact]
+    public void Bad_input_exits_non_zero_with_one_line_on_stderr_and_changes_nothing()
+    {
+        SeedTeam();
+        var before = (_bin.Ok("key", "list", Team), _bin.Ok("member", "list", Team), _bin.Ok("credential", "show", Team));
+        var cases = new (string? Stdin, string[] Args)[]
+        {
+            (null, ["team", "add", "not-a-uuid"]),
+            (null, ["team", "add", Team]),
+            (null, ["member", "add", Team, "alice", "--role", "owner"]),
+            (null, ["member", "add", Team, "zed", "--role", "superuser"]),
+            (null, ["member", "add", "0190d9b8-0000-7a2b-9c3d-4e5f60718293", "zed", "--role", "admin"]),
+            (null, ["member", "remove", Team, "nobody"]),
+            (null, ["key", "create", "0190d9b8-0000-7a2b-9c3d-4e5f60718293", "--kind", "sk"]),
+            (null, ["key", "create", Team, "--kind", "ak"]),
+            (null, ["key", "create", Team, "--kind", "sk", "--expires-in", "0"]),
+            (null, ["key", "revoke", "sk-000000000"]),
+            (null, ["key", "revoke", "nonsense"]),
+            ("", ["credential", "set", Team]),
+            ("\n", ["credential", "set", Team]),
+            ("two\nlines\n", ["credential", "set", Team]),
+            (new string('k', 513), ["credential", "set", Team]),
+            ("key-for-nobody-000000000", ["credential", "set", "0190d9b8-0000-7a2b-9c3d-4e5f60718293"]),
+            (null, ["credential", "show", OtherTeam]),
+            (null, ["credential", "set", Team, "--provider", "other-cloud"]),
+            (null, ["bogus"]),
+        };
+        foreach (var (stdin, args) in cases)
+        {
+            var result = _bin.RunWithInput(stdin, args);
+            Assert.True(result.ExitCode != 0, $"{string.Join(' ', args)} should fail");
+            var line = Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+            Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        }
+        Assert.Equal(before, (_bin.Ok("key", "list", Team), _bin.Ok("member", "list", Team), _bin.Ok("credential", "show", Team)));
+    }
+
+    [Fact]
+    public void The_key_is_encrypted_at_rest_and_the_development_master_key_file_is_private()
+    {
+        var (sk, dk) = SeedTeam();
+        var keyFile = _bin.DatabasePath + ".key";
+        Assert.True(File.Exists(keyFile));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+
+        _bin.Ok("credential", "show", Team);
+        foreach (var file in Directory.GetFiles(_bin.Folder, "native.db*").Where(f => !f.EndsWith(".key", StringComparison.Ordinal)))
+        {
+            var bytes = File.ReadAllBytes(file);
+            foreach (var secret in new[] { ServiceFactory.ComfyKey, ServiceFactory.ComfyKey[8..^4], sk, sk[12..], dk })
+            {
+                Assert.True(IndexOf(bytes, Encoding.UTF8.GetBytes(secret)) < 0, $"{System.IO.Path.GetFileName(file)} holds a secret in plain form");
+            }
+        }
+    }
+
+    [Fact]
+    public void The_version_prints_and_exits_zero()
+    {
+        var result = _bin.RunExactly(null, "--version");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches(@"^\d+\.\d+\.\d+", result.Stdout);
+    }
+
+    [Fact]
+    public void A_configuration_error_stops_the_server_with_one_line_and_a_non_zero_exit()
+    {
+        _bin.Environment["Jwt__SigningKey"] = "short";
+        var result = _bin.Run("serve", "--urls", "http://127.0.0.1:1");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal("error: Jwt:SigningKey must be at least 32 bytes of UTF-8.", result.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task The_demo_prints_curl_commands_that_work_and_can_run_again()
+    {
+        _bin.Environment.Remove("Jwt__SigningKey");
+        _bin.Environment.Remove("Jwt__Issuer");
+        _bin.Environment.Remove("Jwt__Audience");
+        for (var run = 0; run < 2; run++)
+        {
+            var server = await _bin.ServeAsync("demo", output => output.Contains("Without a token", StringComparison.Ordinal));
+            var commands = server.Output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("curl ", StringComparison.Ordinal)).ToList();
+            Assert.Equal(4, commands.Count);
+            foreach (var command in commands)
+            {
+                var (status, body) = await Curl(server, command);
+                if (command.Contains("Authorization", StringComparison.Ordinal))
+                {
+                    Assert.True(status == HttpStatusCode.OK, $"{command} -> {(int)status} {body}");
+                    Assert.Contains("\"provider_name\":\"comfy_cloud\"", body, StringComparison.Ordinal);
+                }
+                else
+                {
+                    Assert.Equal(HttpStatusCode.Unauthorized, status);
+                }
+            }
+            server.Process.Kill();
+            await server.Process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Does what a printed <c>curl -i URL -H '...' -H '...'</c> line does.</summary>
+    private static async Task<(HttpStatusCode, string)> Curl(NativeBinary.Server server, string command)
+    {
+        var match = Regex.Match(command, @"^curl -i (\S+)((?: -H '[^']*')*)$");
+        Assert.True(match.Success, $"Unexpected curl line: {command}");
+        var url = new Uri(match.Groups[1].Value);
+        Assert.Equal(server.BaseAddress.Port, url.Port);
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        foreach (Match header in Regex.Matches(match.Groups[2].Value, @"-H '([^:]+): ([^']*)'"))
+        {
+            request.Headers.TryAddWithoutValidation(header.Groups[1].Value, header.Groups[2].Value);
+        }
+        var response = await client.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);
+
+    public void Dispose() => _bin.Dispose();
+}

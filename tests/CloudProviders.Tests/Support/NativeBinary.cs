@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace CloudProviders.Tests.Support;
+
+/// <summary>
+/// The AOT-published executable, run as an operator would: its command line against a real file
+/// in a temporary folder, and its server over loopback. In-process tests run on the JIT and
+/// cannot see an AOT-only failure; these can.
+/// </summary>
+public sealed class NativeBinary : IDisposable
+{
+    private readonly List<Process> _servers = [];
+
+    public NativeBinary()
+    {
+        Directory.CreateDirectory(Folder);
+        Path = Locate();
+    }
+
+    public string Path { get; }
+
+    public string Folder { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "cloud-providers-native", Guid.NewGuid().ToString("N"));
+
+    public string DatabasePath => System.IO.Path.Combine(Folder, "native.db");
+
+    /// <summary>Environment for every run: the test JWT settings, in the <c>__</c> form.</summary>
+    public Dictionary<string, string> Environment { get; } = new()
+    {
+        ["Jwt__Issuer"] = TestKeys.Issuer,
+        ["Jwt__Audience"] = TestKeys.Audience,
+        ["Jwt__SigningKey"] = TestKeys.Secret,
+    };
+
+    /// <summary>Where <c>tests/run.sh</c> publishes, unless CLOUD_PROVIDERS_BINARY says otherwise.</summary>
+    private static string Locate()
+    {
+        if (System.Environment.GetEnvironmentVariable("CLOUD_PROVIDERS_BINARY") is { Length: > 0 } fromEnvironment)
+        {
+            return System.IO.Path.GetFullPath(fromEnvironment);
+        }
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "CloudProviders.sln")))
+            {
+                var path = System.IO.Path.Combine(dir.FullName, "artifacts", "publish", "cloud-providers");
+                return File.Exists(path)
+                    ? path
+                    : throw new FileNotFoundException($"No published binary at {path}. Run `bash tests/run.sh`, which publishes it first.");
+            }
+        }
+        throw new FileNotFoundException("Cannot find the repository root (CloudProviders.sln).");
+    }
+
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    /// <summary>Runs one command to completion, with <c>--db</c> pointing at this fixture's file.</summary>
+    public Result RunWithInput(string? stdin, params string[] args) => RunExactly(stdin, [.. args, "--db", DatabasePath]);
+
+    public Result Run(params string[] args) => RunWithInput(null, args);
+
+    /// <summary>Runs the executable with exactly these arguments.</summary>
+    public Result RunExactly(string? stdin, params string[] args)
+    {
+        using var process = Start(args, redirectInput: true);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            process.StandardInput.Write(stdin);
+        }
+        process.StandardInput.Close();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
+        {
+            process.Kill();
+            throw new TimeoutException($"cloud-providers {string.Join(' ', args)} did not finish in 30 s.");
+        }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Runs a command that must succeed and returns its stdout.</summary>
+    public string Ok(params string[] args) => OkWithInput(null, args);
+
+    public string OkWithInput(string? stdin, params string[] args)
+    {
+        var result = RunWithInput(stdin, args);
+        Assert.True(result.ExitCode == 0, $"cloud-providers {string.Join(' ', args)} exited {result.ExitCode}: {result.Stderr}");
+        return result.Stdout;
+    }
+
+    /// <summary>A running server on a free loopback port, ready (its /healthz answered).</summary>
+    public sealed class Server(Process process, Uri baseAddress, StringBuilder output)
+    {
+        public Process Process => process;
+        public Uri BaseAddress => baseAddress;
+        public string Output { get { lock (output) { return output.ToString(); } } }
+
+        public HttpClient Client(string? bearer = null, string? team = null)
+        {
+            var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
+            if (bearer is not null)
+            {
+                client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + bearer);
+            }
+            if (team is not null)
+            {
+                client.DefaultRequestHeaders.TryAddWithoutValidation("X-Team-ID", team);
+            }
+            return client;
+        }
+    }
+
+    public async Task<Server> ServeAsync(string verb = "serve", Func<string, bool>? readyWhen = null)
+    {
+        var port = FreePort();
+        var process = Start([verb, "--db", DatabasePath, "--urls", $"http://127.0.0.1:{port}"], redirectInput: false);
+        _servers.Add(process);
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var server = new Server(process, new Uri($"http://127.0.0.1:{port}"), output);
+        using var probe = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(1) };
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The server exited with {process.ExitCode}: {server.Output}");
+            }
+            try
+            {
+                if ((await probe.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK && (readyWhen?.Invoke(server.Output) ?? true))
+                {
+                    return server;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"The server did not answer /healthz within 15 s: {server.Output}");
+    }
+
+    private Process Start(IEnumerable<string> args, bool redirectInput)
+    {
+        var info = new ProcessStartInfo(Path)
+        {
+            WorkingDirectory = Folder,
+            RedirectStandardInput = redirectInput,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        foreach (var (key, value) in Environment)
+        {
+            info.Environment[key] = value;
+        }
+        return Process.Start(info) ?? throw new InvalidOperationException("Could not start the binary.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        foreach (var server in _servers)
+        {
+            try
+            {
+                if (!server.HasExited)
+                {
+                    server.Kill(entireProcessTree: true);
+                    server.WaitForExit(5000);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            server.Dispose();
+        }
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
