@@ -1,13 +1,11 @@
+using CloudProviders.Credentials;
 using CloudProviders.Http;
 using CloudProviders.Storage;
 
 namespace CloudProviders.Auth;
 
-internal enum CallerKind { Jwt, Sk, Dk }
-
 /// <summary>Who is asking, and for which team.</summary>
-/// <param name="Actor">The JWT <c>sub</c>, or the API key's 12-character prefix.</param>
-internal sealed record TeamAccess(Guid TeamId, CallerKind Kind, string Actor);
+internal sealed record TeamAccess(Guid TeamId, Actor Actor);
 
 /// <summary>What the caller wants to do with the team's credential.</summary>
 internal enum Permission { Read, Manage }
@@ -35,12 +33,12 @@ internal sealed class CallerResolver(ApiKeyStore apiKeys, TeamStore teams, JwtVa
                 {
                     return (null, ErrorReply.Unauthorized());
                 }
-                var kind = owner.Kind == ApiKeyKind.Dk ? CallerKind.Dk : CallerKind.Sk;
-                if (permission == Permission.Manage && kind != CallerKind.Dk)
+                var kind = owner.Kind == ApiKeyKind.Dk ? ActorKind.Dk : ActorKind.Sk;
+                if (permission == Permission.Manage && kind != ActorKind.Dk)
                 {
                     return (null, ErrorReply.Forbidden("An integration key (sk-) may only read the credential status."));
                 }
-                return (new TeamAccess(owner.TeamId, kind, owner.Prefix), null);
+                return (new TeamAccess(owner.TeamId, new Actor(kind, owner.Prefix)), null);
 
             case TokenKind.Jwt:
                 if (await jwt.ValidateAsync(token).ConfigureAwait(false) is not { } subject)
@@ -62,7 +60,7 @@ internal sealed class CallerResolver(ApiKeyStore apiKeys, TeamStore teams, JwtVa
                 {
                     return (null, ErrorReply.Forbidden("Only a team owner or admin may change the credential."));
                 }
-                return (new TeamAccess(teamId, CallerKind.Jwt, subject), null);
+                return (new TeamAccess(teamId, new Actor(ActorKind.Jwt, subject)), null);
 
             default:
                 return (null, ErrorReply.Unauthorized());

@@ -160,7 +160,7 @@ internal static class AdminCommands
             var id = ParseTeamId(parse.GetValue(teamId));
             var p = ParseProvider(parse.GetValue(provider));
             var key = ReadKey(Console.In);
-            var status = admin.Credentials.Set(id, p, key, parse.GetValue(fallback)) ?? throw UnknownTeam(id);
+            var status = admin.Credentials.Set(id, p, key, parse.GetValue(fallback), Actor.Cli) ?? throw UnknownTeam(id);
             admin.WriteStatus(status);
         }));
 
@@ -169,7 +169,7 @@ internal static class AdminCommands
         {
             var id = ExistingTeam(admin, parse.GetValue(teamId));
             var p = ParseProvider(parse.GetValue(provider));
-            var status = admin.Credentials.Revoke(id, p) ?? throw NoCredential(id);
+            var status = admin.Credentials.Revoke(id, p, Actor.Cli) ?? throw NoCredential(id);
             admin.WriteStatus(status);
         }));
 
@@ -186,6 +186,31 @@ internal static class AdminCommands
         credential.Subcommands.Add(revoke);
         credential.Subcommands.Add(show);
         return credential;
+    }
+
+    public static Command Audit(Option<string?> db)
+    {
+        var teamId = TeamIdArgument();
+        var limit = new Option<int>("--limit")
+        {
+            Description = $"How many entries, newest first (default {AuditTrail.DefaultLimit}).",
+            DefaultValueFactory = _ => AuditTrail.DefaultLimit,
+        };
+        var audit = new Command("audit", "Print a team's credential changes, newest first: when, provider, action, actor kind, actor, preview (tab-separated).") { teamId, limit };
+        audit.SetAction(parse => Run(parse, db, admin =>
+        {
+            var id = ExistingTeam(admin, parse.GetValue(teamId));
+            var count = parse.GetValue(limit);
+            if (count is < 1 or > 100_000)
+            {
+                throw new CliException("--limit must be a whole number from 1 to 100000.");
+            }
+            foreach (var e in new AuditTrail(admin.Database).List(id, count))
+            {
+                admin.Output.WriteLine($"{StatusBody.Rfc3339(e.At)}\t{e.ProviderId}\t{e.Action}\t{e.ActorKind}\t{e.Actor}\t{e.KeyPreview ?? "-"}");
+            }
+        }));
+        return audit;
     }
 
     /// <summary>Runs one admin verb: migrate first, one line on stderr for any failure, and an exit code.</summary>

@@ -71,6 +71,7 @@ internal static class CommandLine
         root.Subcommands.Add(AdminCommands.Member(db));
         root.Subcommands.Add(AdminCommands.Key(db));
         root.Subcommands.Add(AdminCommands.Credential(db));
+        root.Subcommands.Add(AdminCommands.Audit(db));
         return root;
     }
 }

@@ -78,7 +78,7 @@ internal static class ServeCommand
         if (credentials.Find(DemoTeamId, Provider.ComfyCloud) is not { Active: true })
         {
             var demoKey = "comfyui-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-            credentials.Set(DemoTeamId, Provider.ComfyCloud, demoKey, cloudFallback: false);
+            credentials.Set(DemoTeamId, Provider.ComfyCloud, demoKey, cloudFallback: false, Actor.Cli);
         }
         var sk = keys.Create(DemoTeamId, ApiKeyKind.Sk, "demo", lifetime: null)!;
         var dk = keys.Create(DemoTeamId, ApiKeyKind.Dk, "demo", lifetime: null)!;

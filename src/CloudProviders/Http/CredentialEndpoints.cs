@@ -8,14 +8,19 @@ namespace CloudProviders.Http;
 /// <summary>The provider credential API: <c>/api/v1/cloud-providers/comfy-cloud</c>.</summary>
 internal static class CredentialEndpoints
 {
+    private const string NoCredential = "No ComfyUI Cloud credential is configured for this team.";
+
     public static RouteGroupBuilder MapCredentialApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/cloud-providers");
-        group.MapGet("/" + Provider.ComfyCloud.Slug, GetComfyCloudStatus);
+        var path = "/" + Provider.ComfyCloud.Slug;
+        group.MapGet(path, GetStatus);
+        group.MapPut(path, SetKey);
+        group.MapDelete(path, Revoke);
         return group;
     }
 
-    private static async Task<Results<JsonReply<StatusBody>, ErrorReply>> GetComfyCloudStatus(
+    private static async Task<Results<JsonReply<StatusBody>, ErrorReply>> GetStatus(
         HttpRequest request, CallerResolver callers, CredentialStore credentials)
     {
         var (access, error) = await callers.ResolveAsync(request, Permission.Read);
@@ -24,7 +29,43 @@ internal static class CredentialEndpoints
             return error!;
         }
         return credentials.Find(access.TeamId, Provider.ComfyCloud) is { } status
-            ? new JsonReply<StatusBody>(StatusBody.From(status), WireJsonContext.Default.StatusBody)
-            : ErrorReply.NotFound("No ComfyUI Cloud credential is configured for this team.");
+            ? Status(status)
+            : ErrorReply.NotFound(NoCredential);
     }
+
+    /// <summary>Creates or replaces the team's key. Checks run 401, 400 (team), 403, 415, 413, 400 (body).</summary>
+    private static async Task<Results<JsonReply<StatusBody>, ErrorReply>> SetKey(
+        HttpRequest request, CallerResolver callers, CredentialStore credentials)
+    {
+        var (access, error) = await callers.ResolveAsync(request, Permission.Manage);
+        if (access is null)
+        {
+            return error!;
+        }
+        var (body, invalid) = await SetCredentialRequest.ReadAsync(request);
+        if (body is null)
+        {
+            return invalid!;
+        }
+        return credentials.Set(access.TeamId, Provider.ComfyCloud, body.ApiKey, body.CloudFallback, access.Actor) is { } status
+            ? Status(status)
+            : ErrorReply.NotFound("The team does not exist.");
+    }
+
+    /// <summary>Revokes the team's key: status revoked, fallback off, ciphertext destroyed.</summary>
+    private static async Task<Results<JsonReply<StatusBody>, ErrorReply>> Revoke(
+        HttpRequest request, CallerResolver callers, CredentialStore credentials)
+    {
+        var (access, error) = await callers.ResolveAsync(request, Permission.Manage);
+        if (access is null)
+        {
+            return error!;
+        }
+        return credentials.Revoke(access.TeamId, Provider.ComfyCloud, access.Actor) is { } status
+            ? Status(status)
+            : ErrorReply.NotFound(NoCredential);
+    }
+
+    private static JsonReply<StatusBody> Status(CredentialStatus status) =>
+        new(StatusBody.From(status), WireJsonContext.Default.StatusBody);
 }

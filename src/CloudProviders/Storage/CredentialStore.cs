@@ -17,9 +17,13 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
         return Find(connection, null, teamId, provider);
     }
 
-    /// <summary>Creates or replaces the key. A replacement keeps <c>created_at</c> and makes the status active.</summary>
+    /// <summary>
+    /// Creates or replaces the key, and records it in the audit trail, in one transaction.
+    /// A replacement keeps <c>created_at</c> and makes the status active. The HTTP API and the
+    /// command line both set keys through here.
+    /// </summary>
     /// <returns>The new status; null when the team does not exist.</returns>
-    public CredentialStatus? Set(Guid teamId, Provider provider, string key, bool cloudFallback)
+    public CredentialStatus? Set(Guid teamId, Provider provider, string key, bool cloudFallback, Actor actor)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         using var connection = OpenForWrite();
@@ -28,6 +32,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
         {
             return null;
         }
+        var replacing = Find(connection, transaction, teamId, provider) is not null;
         var ciphertext = cipher.Value.Seal(teamId, provider.Id, key);
         using (var command = connection.CreateCommand())
         {
@@ -50,20 +55,23 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
             command.Parameters.AddWithValue("$now", now);
             command.ExecuteNonQuery();
         }
-        var status = Find(connection, transaction, teamId, provider);
+        var status = Find(connection, transaction, teamId, provider)!;
+        AuditTrail.Record(connection, transaction, now, teamId, provider, replacing ? AuditAction.Replace : AuditAction.Set, actor, status.KeyPreview);
         transaction.Commit();
         return status;
     }
 
     /// <summary>
     /// Revokes: status revoked, fallback off, ciphertext destroyed; preview and <c>created_at</c> stay.
-    /// Revoking a revoked credential changes nothing.
+    /// Revoking a revoked credential changes nothing, and records nothing.
     /// </summary>
     /// <returns>The status after; null when nothing is configured.</returns>
-    public CredentialStatus? Revoke(Guid teamId, Provider provider)
+    public CredentialStatus? Revoke(Guid teamId, Provider provider, Actor actor)
     {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
         using var connection = OpenForWrite();
         using var transaction = connection.BeginTransaction(deferred: false);
+        bool changed;
         using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
@@ -74,10 +82,14 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
                 """;
             command.Parameters.AddWithValue("$team", Ids.Format(teamId));
             command.Parameters.AddWithValue("$provider", provider.Id);
-            command.Parameters.AddWithValue("$now", time.GetUtcNow().ToUnixTimeSeconds());
-            command.ExecuteNonQuery();
+            command.Parameters.AddWithValue("$now", now);
+            changed = command.ExecuteNonQuery() == 1;
         }
         var status = Find(connection, transaction, teamId, provider);
+        if (changed)
+        {
+            AuditTrail.Record(connection, transaction, now, teamId, provider, AuditAction.Revoke, actor, status!.KeyPreview);
+        }
         transaction.Commit();
         return status;
     }

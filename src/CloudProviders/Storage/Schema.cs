@@ -54,6 +54,22 @@ internal static class Schema
             CHECK (status = 'revoked' OR ciphertext IS NOT NULL)
         ) STRICT, WITHOUT ROWID;
         """,
+
+        // 2: the audit trail of credential changes. No key, ever; no foreign key, so it outlives its team.
+        """
+        CREATE TABLE credential_audit (
+            id          INTEGER PRIMARY KEY,
+            at          INTEGER NOT NULL,
+            team_id     TEXT    NOT NULL,
+            provider    TEXT    NOT NULL,
+            action      TEXT    NOT NULL CHECK (action IN ('set', 'replace', 'revoke')),
+            actor_kind  TEXT    NOT NULL CHECK (actor_kind IN ('jwt', 'sk', 'dk', 'cli')),
+            actor       TEXT    NOT NULL,
+            key_preview TEXT
+        ) STRICT;
+
+        CREATE INDEX credential_audit_team ON credential_audit (team_id, id);
+        """,
     ];
 
     /// <summary>The version this binary reads and writes.</summary>

@@ -24,11 +24,11 @@ public sealed class CredentialLifecycleTests : IDisposable
     [Fact]
     public void A_replacement_keeps_created_at_moves_updated_at_and_reactivates_a_revoked_credential()
     {
-        var first = Store.Set(ServiceFactory.TeamA, Provider.ComfyCloud, ServiceFactory.ComfyKey, cloudFallback: true)!;
+        var first = Store.Set(ServiceFactory.TeamA, Provider.ComfyCloud, ServiceFactory.ComfyKey, cloudFallback: true, Actor.Cli)!;
         Assert.Equal(first.CreatedAt, first.UpdatedAt);
 
         _clock.Advance(TimeSpan.FromMinutes(5));
-        var revoked = Store.Revoke(ServiceFactory.TeamA, Provider.ComfyCloud)!;
+        var revoked = Store.Revoke(ServiceFactory.TeamA, Provider.ComfyCloud, Actor.Cli)!;
         Assert.False(revoked.Active);
         Assert.False(revoked.CloudFallback);
         Assert.Equal(first.CreatedAt, revoked.CreatedAt);
@@ -36,11 +36,11 @@ public sealed class CredentialLifecycleTests : IDisposable
         Assert.Equal("comfyui-...89ab", revoked.KeyPreview);
 
         _clock.Advance(TimeSpan.FromMinutes(5));
-        var again = Store.Revoke(ServiceFactory.TeamA, Provider.ComfyCloud)!;
+        var again = Store.Revoke(ServiceFactory.TeamA, Provider.ComfyCloud, Actor.Cli)!;
         Assert.Equal(revoked.UpdatedAt, again.UpdatedAt);
 
         var replacement = "comfyui-" + new string('f', 60) + "0000";
-        var replaced = Store.Set(ServiceFactory.TeamA, Provider.ComfyCloud, replacement, cloudFallback: false)!;
+        var replaced = Store.Set(ServiceFactory.TeamA, Provider.ComfyCloud, replacement, cloudFallback: false, Actor.Cli)!;
         Assert.True(replaced.Active);
         Assert.Equal(first.CreatedAt, replaced.CreatedAt);
         Assert.Equal(first.CreatedAt.AddMinutes(10), replaced.UpdatedAt);
@@ -51,15 +51,15 @@ public sealed class CredentialLifecycleTests : IDisposable
     [Fact]
     public void Setting_a_key_for_a_team_that_does_not_exist_changes_nothing()
     {
-        Assert.Null(Store.Set(Guid.NewGuid(), Provider.ComfyCloud, ServiceFactory.ComfyKey, cloudFallback: false));
-        Assert.Null(Store.Revoke(ServiceFactory.TeamA, Provider.ComfyCloud));
+        Assert.Null(Store.Set(Guid.NewGuid(), Provider.ComfyCloud, ServiceFactory.ComfyKey, cloudFallback: false, Actor.Cli));
+        Assert.Null(Store.Revoke(ServiceFactory.TeamA, Provider.ComfyCloud, Actor.Cli));
         Assert.Null(Store.Find(ServiceFactory.TeamA, Provider.ComfyCloud));
     }
 
     [Fact]
     public async Task An_expired_key_is_refused_from_its_expiry_on()
     {
-        Store.Set(ServiceFactory.TeamA, Provider.ComfyCloud, ServiceFactory.ComfyKey, cloudFallback: false);
+        Store.Set(ServiceFactory.TeamA, Provider.ComfyCloud, ServiceFactory.ComfyKey, cloudFallback: false, Actor.Cli);
         var key = _app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk, TimeSpan.FromDays(1));
         using var client = _app.ClientWith(key);
         await HttpAssert.Json(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
@@ -70,7 +70,7 @@ public sealed class CredentialLifecycleTests : IDisposable
     [Fact]
     public async Task No_key_token_or_authorization_value_reaches_the_logs_or_the_database_in_plain_form()
     {
-        Store.Set(ServiceFactory.TeamA, Provider.ComfyCloud, ServiceFactory.ComfyKey, cloudFallback: false);
+        Store.Set(ServiceFactory.TeamA, Provider.ComfyCloud, ServiceFactory.ComfyKey, cloudFallback: false, Actor.Cli);
         var sk = _app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk);
         var dk = _app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Dk);
         var jwt = TestKeys.Hs256("alice");
@@ -85,7 +85,7 @@ public sealed class CredentialLifecycleTests : IDisposable
         {
             await revoked.GetAsync(HttpAssert.StatusPath);
         }
-        Store.Revoke(ServiceFactory.TeamA, Provider.ComfyCloud);
+        Store.Revoke(ServiceFactory.TeamA, Provider.ComfyCloud, Actor.Cli);
 
         var secrets = new[] { ServiceFactory.ComfyKey, ServiceFactory.ComfyKey[8..^4], sk, sk[12..], dk, dk[12..], jwt, jwt.Split('.')[2], forged, TestKeys.Secret };
         var logs = string.Join('\n', _app.Logs);

@@ -31,6 +31,7 @@ public sealed class ErrorShapeTests : IDisposable
     [Theory]
     [InlineData("POST")]
     [InlineData("PATCH")]
+    [InlineData("TRACE")]
     [InlineData("HEAD")]
     [InlineData("OPTIONS")]
     public async Task A_wrong_method_gets_405_with_Allow_before_authentication(string method)
@@ -39,7 +40,7 @@ public sealed class ErrorShapeTests : IDisposable
         using var request = new HttpRequestMessage(new HttpMethod(method), HttpAssert.StatusPath);
         var response = await client.SendAsync(request);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
-        Assert.Equal("GET", string.Join(", ", response.Content.Headers.Allow));
+        Assert.Equal(["DELETE", "GET", "PUT"], response.Content.Headers.Allow.Order(StringComparer.Ordinal));
         if (method != "HEAD")
         {
             await HttpAssert.Error(response, HttpStatusCode.MethodNotAllowed);

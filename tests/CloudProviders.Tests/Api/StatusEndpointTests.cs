@@ -50,7 +50,7 @@ public sealed partial class StatusEndpointTests : IDisposable
     [Fact]
     public async Task A_short_key_has_no_preview_field()
     {
-        _app.Get<CredentialStore>().Set(ServiceFactory.TeamA, Provider.ComfyCloud, "short-key-19-chars!", cloudFallback: false);
+        _app.Get<CredentialStore>().Set(ServiceFactory.TeamA, Provider.ComfyCloud, "short-key-19-chars!", cloudFallback: false, Actor.Cli);
         using var client = _app.ClientWith(_app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk));
         var body = await HttpAssert.Json(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
         Assert.False(body.TryGetProperty("key_preview", out _));
@@ -85,7 +85,7 @@ public sealed partial class StatusEndpointTests : IDisposable
     {
         var store = _app.Get<CredentialStore>();
         var before = store.Find(ServiceFactory.TeamA, Provider.ComfyCloud)!;
-        store.Revoke(ServiceFactory.TeamA, Provider.ComfyCloud);
+        store.Revoke(ServiceFactory.TeamA, Provider.ComfyCloud, Actor.Cli);
         using var client = _app.ClientWith(_app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk));
         var body = await HttpAssert.Json(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
         Assert.Equal("revoked", body.GetProperty("credential_status").GetString());

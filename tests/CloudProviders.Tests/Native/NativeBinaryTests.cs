@@ -101,6 +101,39 @@ public sealed partial class NativeBinaryTests : IDisposable
     }
 
     [Fact]
+    public async Task The_binary_sets_and_revokes_the_key_over_http_and_audit_prints_the_trail_newest_first()
+    {
+        var (sk, dk) = SeedTeam();
+        var server = await _bin.ServeAsync();
+        const string newKey = "comfyui-fedcba9876543210fedcba9876543210fedcba9876543210fedcba98765432";
+        static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+        using var owner = server.Client(TestKeys.Hs256("alice"), Team);
+        var put = await owner.PutAsync(Status, Json($$"""{"api_key":"{{newKey}}","cloud_fallback":false}"""));
+        var body = await HttpAssert.Json(put, HttpStatusCode.OK);
+        Assert.Equal("comfyui-...5432", body.GetProperty("key_preview").GetString());
+        Assert.Equal(_bin.Ok("credential", "show", Team).TrimEnd('\n'), await owner.GetStringAsync(Status));
+
+        using var reader = server.Client(sk);
+        await HttpAssert.Error(await reader.PutAsync(Status, Json($$"""{"api_key":"{{newKey}}"}""")), HttpStatusCode.Forbidden);
+        await HttpAssert.Error(await owner.PutAsync(Status, new StringContent("{}", Encoding.UTF8, "text/plain")), HttpStatusCode.UnsupportedMediaType);
+        await HttpAssert.Error(await owner.PutAsync(Status, Json(new string(' ', 20_000))), HttpStatusCode.RequestEntityTooLarge);
+        await HttpAssert.Error(await owner.PutAsync(Status, Json("""{"api_key":""}""")), HttpStatusCode.BadRequest);
+
+        using var device = server.Client(dk);
+        var revoked = await HttpAssert.Json(await device.DeleteAsync(Status), HttpStatusCode.OK);
+        Assert.Equal("revoked", revoked.GetProperty("credential_status").GetString());
+
+        var trail = _bin.Ok("audit", Team).TrimEnd('\n').Split('\n').Select(l => l.Split('\t')).ToList();
+        Assert.Equal(
+            [["comfy_cloud", "revoke", "dk", dk[..12], "comfyui-...5432"], ["comfy_cloud", "replace", "jwt", "alice", "comfyui-...5432"], ["comfy_cloud", "set", "cli", "cli", "comfyui-...89ab"]],
+            trail.Select(fields => fields[1..]));
+        Assert.All(trail, fields => Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$", fields[0]));
+        Assert.Single(_bin.Ok("audit", Team, "--limit", "1").TrimEnd('\n').Split('\n'));
+        Assert.DoesNotContain(newKey, _bin.Ok("audit", Team), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_command_line_lists_keys_and_members_tab_separated()
     {
         var (sk, _) = SeedTeam();
@@ -147,6 +180,8 @@ public sealed partial class NativeBinaryTests : IDisposable
             (null, ["credential", "show", OtherTeam]),
             (null, ["credential", "set", Team, "--provider", "other-cloud"]),
             (null, ["bogus"]),
+            (null, ["audit", "not-a-uuid"]),
+            (null, ["audit", Team, "--limit", "0"]),
         };
         foreach (var (stdin, args) in cases)
         {

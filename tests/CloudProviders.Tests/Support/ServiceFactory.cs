@@ -58,7 +58,7 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         {
             builder.UseSetting(key, value);
         }
-        builder.ConfigureLogging(logging => logging.AddProvider(new CapturingLoggerProvider(Logs)));
+        builder.ConfigureLogging(logging => logging.ClearProviders().AddProvider(new CapturingLoggerProvider(Logs)));
         if (_services is not null)
         {
             builder.ConfigureServices(_services);
@@ -80,7 +80,7 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         teams.AddMember(TeamB, "erin", Role.Owner);
         if (withCredential)
         {
-            Get<CredentialStore>().Set(TeamA, Provider.ComfyCloud, ComfyKey, cloudFallback: true);
+            Get<CredentialStore>().Set(TeamA, Provider.ComfyCloud, ComfyKey, cloudFallback: true, Actor.Cli);
         }
     }
 

@@ -65,6 +65,45 @@ public sealed class SchemaTests : IDisposable
         Assert.False(database.IsReady(out _));
     }
 
+    [Fact]
+    public void A_database_from_schema_version_1_upgrades_in_place_and_reads_the_same_status()
+    {
+        var database = NewDatabase();
+        Schema.Migrate(database, targetVersion: 1);
+        var team = Guid.Parse("0190d9b8-7c1e-7a2b-9c3d-4e5f60718293");
+        var masterKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var cipher = new CredentialCipher(masterKey);
+        using (var connection = database.Open())
+        using (var command = connection.CreateCommand())
+        {
+            // Exactly what version 1 of the binary wrote.
+            command.CommandText = """
+                INSERT INTO teams (id, name, created_at) VALUES ($team, 'Acme', 1748779200);
+                INSERT INTO members (team_id, user_id, role, created_at) VALUES ($team, 'alice', 'owner', 1748779200);
+                INSERT INTO credentials (team_id, provider, status, cloud_fallback, ciphertext, key_preview, created_at, updated_at)
+                VALUES ($team, 'comfy_cloud', 'active', 1, $ciphertext, 'comfyui-...89ab', 1748779200, 1749976200);
+                """;
+            command.Parameters.AddWithValue("$team", Ids.Format(team));
+            command.Parameters.AddWithValue("$ciphertext", cipher.Seal(team, "comfy_cloud", Support.ServiceFactory.ComfyKey));
+            command.ExecuteNonQuery();
+        }
+
+        Assert.Equal(1, Schema.Migrate(database));
+
+        var store = new CredentialStore(database, TimeProvider.System, new Lazy<CredentialCipher>(() => new CredentialCipher(masterKey)));
+        var status = store.Find(team, Credentials.Provider.ComfyCloud)!;
+        Assert.Equal(
+            "{\"provider_name\":\"comfy_cloud\",\"credential_status\":\"active\",\"cloud_fallback\":true,\"created_at\":\"2025-06-01T12:00:00Z\",\"updated_at\":\"2025-06-15T08:30:00Z\",\"key_preview\":\"comfyui-...89ab\"}",
+            System.Text.Json.JsonSerializer.Serialize(Http.StatusBody.From(status), Http.WireJsonContext.Default.StatusBody));
+        Assert.Equal(Support.ServiceFactory.ComfyKey, store.ReadKey(team, Credentials.Provider.ComfyCloud));
+        Assert.Equal(Role.Owner, new TeamStore(database, TimeProvider.System).FindRole(team, "alice"));
+
+        // The new table works on the upgraded file.
+        store.Revoke(team, Credentials.Provider.ComfyCloud, Credentials.Actor.Cli);
+        var entry = Assert.Single(new AuditTrail(database).List(team));
+        Assert.Equal(("revoke", "cli"), (entry.Action, entry.Actor));
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
