@@ -108,10 +108,17 @@ internal static class ServeCommand
                   curl -i {url} -H 'Authorization: Bearer {jwt}' -H 'X-Team-ID: {team}'
                 """);
         }
-        Console.WriteLine($"""
+        var newKey = "comfyui-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        Console.WriteLine($$"""
+
+            Set or replace the key, with the device key (dk-) or an owner's JWT:
+              curl -i -X PUT {{url}} -H 'Authorization: Bearer {{dk}}' -H 'Content-Type: application/json' -d '{"api_key":"{{newKey}}","cloud_fallback":true}'
+
+            Revoke it:
+              curl -i -X DELETE {{url}} -H 'Authorization: Bearer {{dk}}'
 
             Without a token you get 401:
-              curl -i {url}
+              curl -i {{url}}
 
             """);
     }

@@ -239,7 +239,8 @@ public sealed partial class NativeBinaryTests : IDisposable
         {
             var server = await _bin.ServeAsync("demo", output => output.Contains("Without a token", StringComparison.Ordinal));
             var commands = server.Output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("curl ", StringComparison.Ordinal)).ToList();
-            Assert.Equal(4, commands.Count);
+            Assert.Equal(6, commands.Count);
+            var results = new List<string>();
             foreach (var command in commands)
             {
                 var (status, body) = await Curl(server, command);
@@ -247,29 +248,39 @@ public sealed partial class NativeBinaryTests : IDisposable
                 {
                     Assert.True(status == HttpStatusCode.OK, $"{command} -> {(int)status} {body}");
                     Assert.Contains("\"provider_name\":\"comfy_cloud\"", body, StringComparison.Ordinal);
+                    results.Add(body);
                 }
                 else
                 {
                     Assert.Equal(HttpStatusCode.Unauthorized, status);
                 }
             }
+            Assert.Contains("\"cloud_fallback\":true", results[3], StringComparison.Ordinal);
+            Assert.Contains("\"credential_status\":\"revoked\"", results[4], StringComparison.Ordinal);
             server.Process.Kill();
             await server.Process.WaitForExitAsync();
         }
     }
 
-    /// <summary>Does what a printed <c>curl -i URL -H '...' -H '...'</c> line does.</summary>
+    /// <summary>Does what a printed <c>curl -i [-X METHOD] URL -H '...' [-d '...']</c> line does.</summary>
     private static async Task<(HttpStatusCode, string)> Curl(NativeBinary.Server server, string command)
     {
-        var match = Regex.Match(command, @"^curl -i (\S+)((?: -H '[^']*')*)$");
+        var match = Regex.Match(command, @"^curl -i (?:-X (\w+) )?(\S+)((?: -H '[^']*')*)(?: -d '([^']*)')?$");
         Assert.True(match.Success, $"Unexpected curl line: {command}");
-        var url = new Uri(match.Groups[1].Value);
+        var url = new Uri(match.Groups[2].Value);
         Assert.Equal(server.BaseAddress.Port, url.Port);
         using var client = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        foreach (Match header in Regex.Matches(match.Groups[2].Value, @"-H '([^:]+): ([^']*)'"))
+        var method = match.Groups[1].Success ? new HttpMethod(match.Groups[1].Value) : HttpMethod.Get;
+        using var request = new HttpRequestMessage(method, url);
+        var headers = Regex.Matches(match.Groups[3].Value, @"-H '([^:]+): ([^']*)'").ToDictionary(h => h.Groups[1].Value, h => h.Groups[2].Value);
+        if (match.Groups[4].Success)
         {
-            request.Headers.TryAddWithoutValidation(header.Groups[1].Value, header.Groups[2].Value);
+            request.Content = new StringContent(match.Groups[4].Value, Encoding.UTF8);
+            request.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(headers["Content-Type"]);
+        }
+        foreach (var (name, value) in headers.Where(h => h.Key != "Content-Type"))
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
         }
         var response = await client.SendAsync(request);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
