@@ -11,16 +11,28 @@ internal static partial class App
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // Start from the empty builder and add only what the service uses: every default service
+        // the slim builder registers costs start-up time, much of it spent building generic types
+        // at run time. Configuration is read once and never watched.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = args });
+        builder.Configuration
+            .AddJsonFile(Path.Combine(builder.Environment.ContentRootPath, "appsettings.json"), optional: true, reloadOnChange: false)
+            .AddEnvironmentVariables("ASPNETCORE_")
+            .AddEnvironmentVariables()
+            .AddCommandLine(args);
         configure?.Invoke(builder);
 
-        // Configure the listening address: 8080 unless the host was told otherwise.
+        // Configure Kestrel and routing, and where to listen: 8080 unless told otherwise.
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
         if (builder.Configuration["urls"] is null && builder.Configuration["http_ports"] is null)
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        // Configure logging: the framework's per-request chatter only when asked for.
+        // Configure logging: the console, and the framework's per-request chatter only when asked for.
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.AddConsole();
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         // Configure settings, storage and callers.
@@ -30,7 +42,7 @@ internal static partial class App
         services.AddSingleton(sp => new Database(sp.GetRequiredService<Settings>().DatabasePath));
         services.AddSingleton(sp => new CredentialCipher(MasterKey.Load(
             sp.GetRequiredService<Settings>(),
-            notice => LogNotice(sp.GetRequiredService<ILogger<Settings>>(), notice))));
+            notice => LogNotice(Logger(sp), notice))));
         services.AddSingleton(sp => new CredentialStore(
             sp.GetRequiredService<Database>(),
             sp.GetRequiredService<TimeProvider>(),
@@ -56,7 +68,7 @@ internal static partial class App
     /// </summary>
     public static void Initialize(IServiceProvider services)
     {
-        var logger = services.GetRequiredService<ILogger<Settings>>();
+        var logger = Logger(services);
         var database = services.GetRequiredService<Database>();
         var previous = Schema.Migrate(database);
         if (previous != Schema.Version)
@@ -69,6 +81,10 @@ internal static partial class App
         }
         services.GetRequiredService<CredentialCipher>();
     }
+
+    /// <summary>A plain category, not <c>ILogger&lt;T&gt;</c>: the generic would be built by the AOT type loader at start-up.</summary>
+    private static ILogger Logger(IServiceProvider services) =>
+        services.GetRequiredService<ILoggerFactory>().CreateLogger("CloudProviders");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Notice}")]
     private static partial void LogNotice(ILogger logger, string notice);

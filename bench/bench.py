@@ -1,0 +1,227 @@
+"""Measures the published service side by side: AOT against the same code on the JIT.
+
+Driven by bench/run.sh, which builds both. Every figure comes from this one run, so the
+ratios compare like with like on a noisy machine. Loopback only; every loop is bounded.
+"""
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+TEAM = "0190d9b8-7c1e-7a2b-9c3d-4e5f60718293"
+STATUS = "/api/v1/cloud-providers/comfy-cloud"
+ISSUER, AUDIENCE, SECRET = "https://idp.bench", "cloud-providers", "bench-secret-that-is-at-least-32-bytes!"
+COMFY_KEY = "comfyui-" + "0123456789abcdef" * 4
+SERVER_CORE, CLIENT_CORE = "0", "1"
+
+
+def env_for(db):
+    env = dict(os.environ)
+    env.update({
+        "Database__Path": db,
+        "Encryption__Key": base64.b64encode(b"\x07" * 32).decode(),
+        "Jwt__Issuer": ISSUER, "Jwt__Audience": AUDIENCE, "Jwt__SigningKey": SECRET,
+        "Logging__LogLevel__Default": "Warning",
+    })
+    return env
+
+
+def cli(binary, env, *args, stdin=None):
+    done = subprocess.run([binary, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed: {done.stderr}")
+    return done.stdout.strip()
+
+
+def jwt(sub):
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    now = int(time.time())
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = b64(json.dumps({"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "iat": now, "exp": now + 3600}).encode())
+    signature = b64(hmac.new(SECRET.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest())
+    return f"{header}.{payload}.{signature}"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port, path, token=None, timeout=5.0):
+    """One HTTP/1.1 GET on a new connection; returns the status code."""
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    if token:
+        request += f"Authorization: Bearer {token}\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall((request + "\r\n").encode())
+        head = s.recv(64)
+    return int(head.split(b" ", 2)[1])
+
+
+def start(binary, env, port, core=None):
+    command = [binary, "serve", "--urls", f"http://127.0.0.1:{port}"]
+    if core is not None:
+        command = ["taskset", "-c", core, *command]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop(process):
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def cold_start_ms(binary, env, token):
+    """From exec to the first 200 on the status endpoint, retrying the connection every 0.5 ms."""
+    port = free_port()
+    began = time.perf_counter()
+    process = start(binary, env, port)
+    deadline = began + 30
+    try:
+        while time.perf_counter() < deadline:
+            try:
+                if get(port, STATUS, token) == 200:
+                    return (time.perf_counter() - began) * 1000
+            except OSError:
+                pass
+            time.sleep(0.0005)
+        sys.exit(f"{binary} did not answer 200 within 30 s")
+    finally:
+        stop(process)
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def wrk(port, path, token, seconds, connections=32, team=None):
+    command = ["taskset", "-c", CLIENT_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+               f"http://127.0.0.1:{port}{path}"]
+    if token:
+        command[-1:-1] = ["-H", f"Authorization: Bearer {token}"]
+    if team:
+        command[-1:-1] = ["-H", f"X-Team-ID: {team}"]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)", output)
+    if non2xx or errors:
+        sys.exit(f"wrk saw failures on {path}: {output}")
+    return rps, float(p99.group(1)) * scale
+
+
+def size(folder):
+    files = [f for f in os.listdir(folder) if not f.endswith(".dbg")]
+    return len(files), sum(os.path.getsize(os.path.join(folder, f)) for f in files)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--aot", required=True)
+    parser.add_argument("--jit", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    args = parser.parse_args()
+
+    aot, jit = os.path.join(args.aot, "cloud-providers"), os.path.join(args.jit, "cloud-providers")
+    os.makedirs(args.work, exist_ok=True)
+    db = os.path.abspath(os.path.join(args.work, "bench.db"))
+    env = env_for(db)
+
+    # Seed through the command line, as an operator would.
+    cli(aot, env, "team", "add", TEAM)
+    cli(aot, env, "member", "add", TEAM, "alice", "--role", "owner")
+    sk = cli(aot, env, "key", "create", TEAM, "--kind", "sk")
+    cli(aot, env, "credential", "set", TEAM, stdin=COMFY_KEY + "\n")
+    token = jwt("alice")
+
+    rows = []
+    files_aot, bytes_aot = size(args.aot)
+    files_jit, bytes_jit = size(args.jit)
+    rows.append(("Published output (files, bytes; no .dbg)", f"{files_aot} files, {bytes_aot / 1e6:.1f} MB", f"{files_jit} files, {bytes_jit / 1e6:.1f} MB"))
+
+    # Cold start, AOT and JIT alternately.
+    print(f"Cold start: {args.runs} runs each, alternating...", file=sys.stderr)
+    samples = {aot: [], jit: []}
+    cold_start_ms(aot, env, sk)  # warm the page cache for both binaries once
+    cold_start_ms(jit, env, sk)
+    for _ in range(args.runs):
+        for binary in (aot, jit):
+            samples[binary].append(cold_start_ms(binary, env, sk))
+
+    def describe(values):
+        return f"{statistics.median(values):.1f} ms (min {min(values):.1f}, max {max(values):.1f})"
+    rows.append((f"Cold start to first 200, sk key, median of {args.runs}", describe(samples[aot]), describe(samples[jit])))
+
+    results = {}
+    for name, binary in (("aot", aot), ("jit", jit)):
+        print(f"Load on the {name} build...", file=sys.stderr)
+        port = free_port()
+        process = start(binary, env, port, core=SERVER_CORE)
+        try:
+            deadline = time.time() + 30
+            while True:
+                try:
+                    if get(port, STATUS, sk) == 200:
+                        break
+                except OSError:
+                    if time.time() > deadline:
+                        raise
+                    time.sleep(0.01)
+            time.sleep(1)
+            idle = rss_mb(process.pid)
+            figures = {}
+            figures["sk"] = wrk(port, STATUS, sk, args.duration)
+            figures["jwt"] = wrk(port, STATUS, token, args.duration, team=TEAM)
+            figures["healthz"] = wrk(port, "/healthz", None, args.duration)
+            wrk(port, STATUS, sk, 20)
+            loaded = rss_mb(process.pid)
+            results[name] = (idle, loaded, figures)
+        finally:
+            stop(process)
+
+    def rps(name, key):
+        return f"{results[name][2][key][0]:,.0f} req/s, p99 {results[name][2][key][1]:.2f} ms"
+    rows.append(("RSS idle after start", f"{results['aot'][0]:.1f} MB", f"{results['jit'][0]:.1f} MB"))
+    rows.append(("RSS after 20 s of load", f"{results['aot'][1]:.1f} MB", f"{results['jit'][1]:.1f} MB"))
+    rows.append(("Status, sk key (wrk, 32 connections)", rps("aot", "sk"), rps("jit", "sk")))
+    rows.append(("Status, HS256 JWT (wrk, 32 connections)", rps("aot", "jwt"), rps("jit", "jwt")))
+    rows.append(("/healthz, the ceiling (wrk, 32 connections)", rps("aot", "healthz"), rps("jit", "healthz")))
+    for name in ("aot", "jit"):
+        ceiling = results[name][2]["healthz"][0]
+        results[name] = results[name] + (results[name][2]["sk"][0] / ceiling, results[name][2]["jwt"][0] / ceiling)
+    rows.append(("Status / healthz throughput (sk, JWT)", f"{results['aot'][3]:.0%}, {results['aot'][4]:.0%}", f"{results['jit'][3]:.0%}, {results['jit'][4]:.0%}"))
+    ratio = statistics.median(samples[jit]) / statistics.median(samples[aot])
+    rows.append(("JIT / AOT cold start (medians)", f"{ratio:.1f}x faster", ""))
+
+    print(f"\n{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores; server on core {SERVER_CORE}, wrk on core {CLIENT_CORE}; "
+          f"{args.duration} s per wrk run.\n")
+    print("| figure | AOT | JIT |")
+    print("|---|---|---|")
+    for row in rows:
+        print(f"| {row[0]} | {row[1]} | {row[2]} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The benchmark: size, cold start (AOT vs JIT), memory, and throughput/p99 under wrk.
+# Usage: bash bench/run.sh [--runs N] [--duration SECONDS]
+# Prints one Markdown table; the README's benchmark section quotes its latest output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v clang >/dev/null || missing+=(clang)
+[ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+command -v python3 >/dev/null || missing+=(python3)
+command -v taskset >/dev/null || missing+=(util-linux)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "The benchmark needs: ${missing[*]} (sudo apt-get install -y ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+
+out=artifacts/bench
+rm -rf "$out"
+echo "Publishing the AOT build and the same code as a plain JIT build (no ReadyToRun)..." >&2
+mkdir -p "$out"
+publish() {
+  if ! dotnet publish src/CloudProviders -c Release -r linux-x64 "$@" > "$out/publish.log" 2>&1; then
+    cat "$out/publish.log" >&2
+    exit 1
+  fi
+}
+publish -o "$out/aot"
+# The JIT build keeps the request-delegate generator, so both run the same endpoint code.
+publish --self-contained false -p:PublishAot=false -p:EnableRequestDelegateGenerator=true \
+  -p:PublishReadyToRun=false -o "$out/jit"
+
+exec python3 bench/bench.py --aot "$out/aot" --jit "$out/jit" --work "$out/work" "$@"
