@@ -49,6 +49,8 @@ internal static partial class App
             new Lazy<CredentialCipher>(sp.GetRequiredService<CredentialCipher>)));
         services.AddSingleton<TeamStore>();
         services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<ChangeWatch>();
+        services.AddSingleton<ReadCache>();
         services.AddSingleton<JwtValidator>();
         services.AddSingleton<CallerResolver>();
 

@@ -5,7 +5,8 @@ using CloudProviders.Storage;
 namespace CloudProviders.Auth;
 
 /// <summary>Who is asking, and for which team.</summary>
-internal sealed record TeamAccess(Guid TeamId, Actor Actor);
+/// <param name="Generation">The storage generation the access was resolved at (see <see cref="ChangeWatch"/>): the request's later reads use it too, so one request checks for changes once.</param>
+internal sealed record TeamAccess(Guid TeamId, Actor Actor, long Generation);
 
 /// <summary>What the caller wants to do with the team's credential.</summary>
 internal enum Permission { Read, Manage }
@@ -14,7 +15,7 @@ internal enum Permission { Read, Manage }
 /// Authenticates the caller and resolves the team, in the contract's order: 401 (no valid
 /// credential), then 400 (X-Team-ID, JWT callers only), then 403 (not a member, or role too low).
 /// </summary>
-internal sealed class CallerResolver(ApiKeyStore apiKeys, TeamStore teams, JwtValidator jwt)
+internal sealed class CallerResolver(ReadCache reads, JwtValidator jwt)
 {
     public const string TeamHeader = "X-Team-ID";
 
@@ -29,7 +30,8 @@ internal sealed class CallerResolver(ApiKeyStore apiKeys, TeamStore teams, JwtVa
         {
             case TokenKind.ApiKey:
                 // The key's row names the team; X-Team-ID is ignored, whatever it holds.
-                if (apiKeys.Authenticate(token) is not { } owner)
+                var generation = reads.Generation();
+                if (reads.AuthenticateKey(token, generation) is not { } owner)
                 {
                     return (null, ErrorReply.Unauthorized());
                 }
@@ -38,7 +40,7 @@ internal sealed class CallerResolver(ApiKeyStore apiKeys, TeamStore teams, JwtVa
                 {
                     return (null, ErrorReply.Forbidden("An integration key (sk-) may only read the credential status."));
                 }
-                return (new TeamAccess(owner.TeamId, new Actor(kind, owner.Prefix)), null);
+                return (new TeamAccess(owner.TeamId, new Actor(kind, owner.Prefix), generation), null);
 
             case TokenKind.Jwt:
                 if (await jwt.ValidateAsync(token).ConfigureAwait(false) is not { } subject)
@@ -50,7 +52,8 @@ internal sealed class CallerResolver(ApiKeyStore apiKeys, TeamStore teams, JwtVa
                 {
                     return (null, ErrorReply.BadRequest($"The {TeamHeader} header is required: exactly one team UUID."));
                 }
-                var role = teams.FindRole(teamId, subject);
+                var current = reads.Generation();
+                var role = reads.FindRole(teamId, subject, current);
                 if (role is null)
                 {
                     // A team that does not exist and one the caller is not in look the same.
@@ -60,7 +63,7 @@ internal sealed class CallerResolver(ApiKeyStore apiKeys, TeamStore teams, JwtVa
                 {
                     return (null, ErrorReply.Forbidden("Only a team owner or admin may change the credential."));
                 }
-                return (new TeamAccess(teamId, new Actor(ActorKind.Jwt, subject)), null);
+                return (new TeamAccess(teamId, new Actor(ActorKind.Jwt, subject), current), null);
 
             default:
                 return (null, ErrorReply.Unauthorized());

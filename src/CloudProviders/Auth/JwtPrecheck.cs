@@ -21,14 +21,17 @@ internal static class JwtPrecheck
 
     /// <param name="allowedAlgorithms">The algorithms the configured keys can verify.</param>
     /// <param name="subject">The token's <c>sub</c>, when the token passes.</param>
+    /// <param name="expires">The token's <c>exp</c> (unix seconds), when the token passes.</param>
     public static bool TryCheck(
         string token,
         IReadOnlySet<string> allowedAlgorithms,
         long nowUnixSeconds,
         int clockSkewSeconds,
-        out string subject)
+        out string subject,
+        out double expires)
     {
         subject = "";
+        expires = 0;
         if (token.Length > MaxTokenLength)
         {
             return false;
@@ -53,7 +56,7 @@ internal static class JwtPrecheck
         try
         {
             return CheckHeader(header, allowedAlgorithms)
-                && CheckPayload(payload, nowUnixSeconds, clockSkewSeconds, out subject);
+                && CheckPayload(payload, nowUnixSeconds, clockSkewSeconds, out subject, out expires);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
@@ -108,9 +111,10 @@ internal static class JwtPrecheck
         return algOk && AtEnd(ref reader);
     }
 
-    private static bool CheckPayload(byte[] json, long now, int skew, out string subject)
+    private static bool CheckPayload(byte[] json, long now, int skew, out string subject, out double expires)
     {
         subject = "";
+        expires = 0;
         var reader = new Utf8JsonReader(json);
         var names = new List<string>(16);
         var hasExp = false;
@@ -136,7 +140,7 @@ internal static class JwtPrecheck
                     subject = sub;
                     break;
                 case "exp":
-                    hasExp = reader.TokenType == JsonTokenType.Number;
+                    hasExp = reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out expires);
                     if (!hasExp)
                     {
                         return false;

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using CloudProviders.Storage;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -6,9 +8,12 @@ namespace CloudProviders.Auth;
 /// <summary>
 /// Validates user session JWTs (RFC 8725): the strict pre-check, then <see cref="JsonWebTokenHandler"/>
 /// with issuer, audience, lifetime (<c>exp</c> required) and an explicit algorithm allow-list.
+/// A token that validated is remembered, by a hash of it, until it expires: the answer for it
+/// cannot change before then, since it depends only on the token, the keys and the clock.
 /// </summary>
 internal sealed class JwtValidator
 {
+    private readonly ConcurrentDictionary<UInt128, (string Subject, double ValidUntil)> _validated = new();
     private readonly JsonWebTokenHandler _handler = new() { MaximumTokenSizeInBytes = JwtPrecheck.MaxTokenLength };
     private readonly TokenValidationParameters? _parameters;
     private readonly IReadOnlySet<string> _algorithms;
@@ -50,12 +55,34 @@ internal sealed class JwtValidator
     /// <returns>The token's subject, or null for any token that does not validate.</returns>
     public async ValueTask<string?> ValidateAsync(string token)
     {
-        if (_parameters is null
-            || !JwtPrecheck.TryCheck(token, _algorithms, _time.GetUtcNow().ToUnixTimeSeconds(), _clockSkewSeconds, out var subject))
+        if (_parameters is null || token.Length > JwtPrecheck.MaxTokenLength)
+        {
+            return null;
+        }
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var id = ReadCache.TokenId(token);
+        if (_validated.TryGetValue(id, out var known))
+        {
+            if (now < known.ValidUntil)
+            {
+                return known.Subject;
+            }
+            _validated.TryRemove(id, out _);
+        }
+        if (!JwtPrecheck.TryCheck(token, _algorithms, now, _clockSkewSeconds, out var subject, out var expires))
         {
             return null;
         }
         var result = await _handler.ValidateTokenAsync(token, _parameters).ConfigureAwait(false);
-        return result.IsValid ? subject : null;
+        if (!result.IsValid)
+        {
+            return null;
+        }
+        if (_validated.Count >= ReadCache.Capacity)
+        {
+            _validated.Clear();
+        }
+        _validated[id] = (subject, expires + _clockSkewSeconds);
+        return subject;
     }
 }

@@ -20,16 +20,16 @@ internal static class CredentialEndpoints
         return group;
     }
 
-    private static async Task<Results<JsonReply<StatusBody>, ErrorReply>> GetStatus(
-        HttpRequest request, CallerResolver callers, CredentialStore credentials)
+    private static async Task<Results<JsonBytesReply, ErrorReply>> GetStatus(
+        HttpRequest request, CallerResolver callers, ReadCache reads)
     {
         var (access, error) = await callers.ResolveAsync(request, Permission.Read);
         if (access is null)
         {
             return error!;
         }
-        return credentials.Find(access.TeamId, Provider.ComfyCloud) is { } status
-            ? Status(status)
+        return reads.FindStatus(access.TeamId, Provider.ComfyCloud, access.Generation) is { } cached
+            ? new JsonBytesReply(cached.Json)
             : ErrorReply.NotFound(NoCredential);
     }
 

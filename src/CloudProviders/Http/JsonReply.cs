@@ -24,6 +24,19 @@ internal class JsonReply<T>(T value, JsonTypeInfo<T> typeInfo, int statusCode = 
     }
 }
 
+/// <summary>A JSON body serialized ahead of time: the hot path writes bytes and nothing else.</summary>
+internal sealed class JsonBytesReply(byte[] json) : IResult
+{
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = JsonReply<object>.ContentType;
+        response.ContentLength = json.Length;
+        return response.Body.WriteAsync(json, httpContext.RequestAborted).AsTask();
+    }
+}
+
 /// <summary>An error: <c>{"error_message": "..."}</c>, with the headers its status calls for.</summary>
 internal sealed class ErrorReply(int statusCode, string message) : JsonReply<ErrorBody>(new ErrorBody(message), WireJsonContext.Default.ErrorBody, statusCode)
 {

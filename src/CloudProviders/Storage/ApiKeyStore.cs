@@ -61,25 +61,31 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
     }
 
     /// <summary>The owner of a live key: known, not revoked, not expired. Null otherwise.</summary>
-    public ApiKeyOwner? Authenticate(string key)
+    public ApiKeyOwner? Authenticate(string key) =>
+        Find(key) is { } found && (found.ExpiresAt is not { } expires || expires > time.GetUtcNow().ToUnixTimeSeconds())
+            ? found.Owner
+            : null;
+
+    /// <summary>An unrevoked key by its hash, with its expiry (unix seconds) for the caller to check.</summary>
+    public (ApiKeyOwner Owner, long? ExpiresAt)? Find(string key)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT team_id, kind, prefix FROM api_keys
-            WHERE hash = $hash AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $now);
+            SELECT team_id, kind, prefix, expires_at FROM api_keys
+            WHERE hash = $hash AND revoked_at IS NULL;
             """;
         command.Parameters.AddWithValue("$hash", ApiKeys.Hash(key));
-        command.Parameters.AddWithValue("$now", time.GetUtcNow().ToUnixTimeSeconds());
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
             return null;
         }
-        return new ApiKeyOwner(
+        var owner = new ApiKeyOwner(
             Guid.ParseExact(reader.GetString(0), "D"),
             ApiKeys.ParseKind(reader.GetString(1)) ?? throw new InvalidDataException("Unknown key kind."),
             reader.GetString(2));
+        return (owner, reader.IsDBNull(3) ? null : reader.GetInt64(3));
     }
 
     public IReadOnlyList<ApiKeyInfo> List(Guid teamId)

@@ -50,7 +50,8 @@ public sealed class ErrorShapeTests : IDisposable
     [Fact]
     public async Task An_unhandled_exception_is_a_500_that_leaks_nothing()
     {
-        using var client = _app.ClientWith(_app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk));
+        // A key with an expiry: checking it reads the clock, which then throws.
+        using var client = _app.ClientWith(_app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk, TimeSpan.FromDays(1)));
         _clock.Armed = true;
         var response = await client.GetAsync(HttpAssert.StatusPath);
         var message = await HttpAssert.Error(response, HttpStatusCode.InternalServerError);

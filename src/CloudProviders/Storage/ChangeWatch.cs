@@ -1,0 +1,123 @@
+using System.Runtime.InteropServices;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace CloudProviders.Storage;
+
+/// <summary>
+/// Tells cheaply whether the database may have changed since the last look, so that read caches
+/// stay exact: a commit by any other connection, in this process or another, moves
+/// <c>PRAGMA data_version</c> on a connection held open for the purpose; a file deleted or replaced
+/// underneath (an atomic rename by a restore or a replicator) changes the file's identity, which
+/// the held connection cannot see, so that is checked with <c>statx</c> too.
+/// </summary>
+internal sealed partial class ChangeWatch(Database database) : IDisposable
+{
+    private readonly Lock _lock = new();
+    private SqliteConnection? _connection;
+    private sqlite3_stmt? _dataVersion;
+    private FileIdentity _identity;
+    private long _lastDataVersion = -1;
+    private long _generation;
+
+    /// <summary>
+    /// A number that changes whenever the database may have changed. Throws
+    /// <see cref="SqliteException"/> when the file is missing or unreadable.
+    /// </summary>
+    public long Generation()
+    {
+        lock (_lock)
+        {
+            var identity = FileIdentity.Of(database.Path);
+            if (_connection is null || identity != _identity)
+            {
+                Reopen(identity);
+            }
+            var version = ReadDataVersion();
+            if (version != _lastDataVersion)
+            {
+                _lastDataVersion = version;
+                _generation++;
+            }
+            return _generation;
+        }
+    }
+
+    private void Reopen(FileIdentity identity)
+    {
+        Close();
+        // Pooled connections still hold the old file open: drop them too.
+        SqliteConnection.ClearAllPools();
+        _generation++;
+        _lastDataVersion = -1;
+        if (!identity.Exists)
+        {
+            throw new SqliteException("The database file is missing.", 14 /* SQLITE_CANTOPEN */);
+        }
+        _connection = database.OpenReadOnly();
+        // The raw statement, prepared once: this runs on every request, and ADO.NET's command
+        // machinery would cost more than the pragma itself.
+        var rc = raw.sqlite3_prepare_v2(_connection.Handle, "PRAGMA data_version;", out var statement);
+        SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
+        _dataVersion = statement;
+        _identity = identity;
+    }
+
+    private long ReadDataVersion()
+    {
+        var rc = raw.sqlite3_step(_dataVersion);
+        try
+        {
+            if (rc != raw.SQLITE_ROW)
+            {
+                SqliteException.ThrowExceptionForRC(rc, _connection!.Handle);
+            }
+            return raw.sqlite3_column_int64(_dataVersion, 0);
+        }
+        finally
+        {
+            raw.sqlite3_reset(_dataVersion);
+        }
+    }
+
+    private void Close()
+    {
+        _dataVersion?.Dispose();
+        _connection?.Dispose();
+        _dataVersion = null;
+        _connection = null;
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            Close();
+        }
+    }
+
+    /// <summary>Device and inode: what stays the same while the path names the same file.</summary>
+    private readonly partial record struct FileIdentity(bool Exists, uint DevMajor, uint DevMinor, ulong Inode)
+    {
+        private const int AtFdCwd = -100;
+        private const uint StatxIno = 0x100;
+
+        public static FileIdentity Of(string path)
+        {
+            Span<byte> buffer = stackalloc byte[256];
+            if (Statx(AtFdCwd, path, 0, StatxIno, ref MemoryMarshal.GetReference(buffer)) != 0)
+            {
+                return default;
+            }
+            // struct statx: stx_ino at 32, stx_dev_major at 136, stx_dev_minor at 140 (the same on every architecture).
+            return new FileIdentity(
+                true,
+                MemoryMarshal.Read<uint>(buffer[136..]),
+                MemoryMarshal.Read<uint>(buffer[140..]),
+                MemoryMarshal.Read<ulong>(buffer[32..]));
+        }
+
+        [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
+        private static partial int Statx(int dirfd, string path, int flags, uint mask, ref byte buffer);
+    }
+}

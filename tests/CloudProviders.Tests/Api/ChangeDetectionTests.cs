@@ -1,0 +1,87 @@
+using System.Net;
+using CloudProviders.Auth;
+using CloudProviders.Credentials;
+using CloudProviders.Storage;
+using CloudProviders.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace CloudProviders.Tests.Api;
+
+/// <summary>The read cache never serves what the file no longer says.</summary>
+public sealed class ChangeDetectionTests : IDisposable
+{
+    private readonly ServiceFactory _app = new();
+
+    public ChangeDetectionTests() => _app.SeedTeamA();
+
+    [Fact]
+    public async Task A_write_through_another_connection_is_served_at_the_next_request()
+    {
+        using var client = _app.ClientWith(_app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk));
+        var before = await HttpAssert.Json(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
+        Assert.True(before.GetProperty("cloud_fallback").GetBoolean());
+
+        // Another process's view: its own Database and store on the same file.
+        var other = new CredentialStore(new Database(_app.DatabasePath), TimeProvider.System,
+            new Lazy<CredentialCipher>(_app.Get<CredentialCipher>));
+        other.Set(ServiceFactory.TeamA, Provider.ComfyCloud, "comfyui-replaced-by-another-process-0000", cloudFallback: false, Actor.Cli);
+
+        var after = await HttpAssert.Json(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
+        Assert.False(after.GetProperty("cloud_fallback").GetBoolean());
+        Assert.Equal("comfyui-...0000", after.GetProperty("key_preview").GetString());
+    }
+
+    [Fact]
+    public async Task A_file_replaced_by_an_atomic_rename_is_read_at_the_next_request()
+    {
+        var key = _app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk);
+        using var client = _app.ClientWith(key);
+        await HttpAssert.Json(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
+
+        // A restore or a snapshot replicator lands a new copy beside the file and renames it over.
+        var copy = _app.DatabasePath + ".incoming";
+        using (var source = new SqliteConnection($"Data Source={_app.DatabasePath}"))
+        {
+            source.Open();
+            using var command = source.CreateCommand();
+            command.CommandText = $"VACUUM INTO '{copy}';";
+            command.ExecuteNonQuery();
+        }
+        var incoming = new Database(copy);
+        new CredentialStore(incoming, TimeProvider.System, new Lazy<CredentialCipher>(_app.Get<CredentialCipher>))
+            .Revoke(ServiceFactory.TeamA, Provider.ComfyCloud, Actor.Cli);
+        SqliteConnection.ClearAllPools();
+        File.Move(copy, _app.DatabasePath, overwrite: true);
+
+        var body = await HttpAssert.Json(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
+        Assert.Equal("revoked", body.GetProperty("credential_status").GetString());
+        await HttpAssert.Json(await client.GetAsync("/readyz"), HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task A_file_that_vanishes_and_comes_back_is_served_again_without_a_restart()
+    {
+        using var client = _app.ClientWith(_app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk));
+        await HttpAssert.Json(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
+        var aside = _app.DatabasePath + ".aside";
+        SqliteConnection.ClearAllPools();
+        using (var checkpoint = new SqliteConnection($"Data Source={_app.DatabasePath}"))
+        {
+            checkpoint.Open();
+            using var command = checkpoint.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            command.ExecuteNonQuery();
+        }
+        SqliteConnection.ClearAllPools();
+        File.Move(_app.DatabasePath, aside);
+
+        await HttpAssert.Error(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.ServiceUnavailable);
+        await HttpAssert.Error(await client.GetAsync("/readyz"), HttpStatusCode.ServiceUnavailable);
+
+        File.Move(aside, _app.DatabasePath);
+        await HttpAssert.Json(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
+        await HttpAssert.Json(await client.GetAsync("/readyz"), HttpStatusCode.OK);
+    }
+
+    public void Dispose() => _app.Dispose();
+}
