@@ -39,7 +39,7 @@ internal static partial class App
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => Settings.From(sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton(sp => new Database(sp.GetRequiredService<Settings>().DatabasePath));
+        services.AddSingleton(sp => new Database(sp.GetRequiredService<Settings>().DatabasePath, sp.GetRequiredService<Settings>().ReadOnly));
         services.AddSingleton(sp => new CredentialCipher(MasterKey.Load(
             sp.GetRequiredService<Settings>(),
             notice => LogNotice(Logger(sp), notice))));
@@ -53,10 +53,17 @@ internal static partial class App
         services.AddSingleton<ReadCache>();
         services.AddSingleton<JwtValidator>();
         services.AddSingleton<CallerResolver>();
+        services.AddSingleton<Readiness>();
+
+        // Configure shutdown: SIGTERM turns readiness 503 at once, requests keep being served for
+        // Shutdown:DrainSeconds, then those in flight get Shutdown:TimeoutSeconds to finish.
+        services.AddOptions<HostOptions>().Configure<Settings>((host, settings) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(settings.ShutdownTimeoutSeconds));
 
         var app = builder.Build();
 
-        // Configure the pipeline: error bodies outermost, then routing.
+        // Configure the pipeline: the request log outermost, then error bodies, then routing.
+        app.UseRequestLog();
         app.UseErrorBodies();
         app.UseRouting();
         app.MapHealthApi();
@@ -71,17 +78,40 @@ internal static partial class App
     public static void Initialize(IServiceProvider services)
     {
         var logger = Logger(services);
+        var settings = services.GetRequiredService<Settings>();
         var database = services.GetRequiredService<Database>();
-        var previous = Schema.Migrate(database);
-        if (previous != Schema.Version)
+        if (database.ReadOnly)
         {
-            LogMigrated(logger, database.Path, previous, Schema.Version);
+            // A replica never writes: no migration, no key file. Readiness reports a schema mismatch.
+            if (!database.IsReady(out var problem))
+            {
+                LogNotice(logger, $"Read-only replica of {database.Path} is not ready: {problem}");
+            }
+        }
+        else
+        {
+            var previous = Schema.Migrate(database);
+            if (previous != Schema.Version)
+            {
+                LogMigrated(logger, database.Path, previous, Schema.Version);
+            }
+            services.GetRequiredService<CredentialCipher>();
         }
         if (!services.GetRequiredService<JwtValidator>().Enabled)
         {
             LogNotice(logger, "No JWT key is configured (Jwt:SigningKey or Jwt:PublicKeysFile): JWT callers get 401.");
         }
-        services.GetRequiredService<CredentialCipher>();
+
+        var readiness = services.GetRequiredService<Readiness>();
+        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() =>
+        {
+            readiness.StartDraining();
+            if (settings.DrainSeconds > 0)
+            {
+                // Still serving: the load balancer sees readiness fail and stops sending traffic.
+                Thread.Sleep(TimeSpan.FromSeconds(settings.DrainSeconds));
+            }
+        });
     }
 
     /// <summary>A plain category, not <c>ILogger&lt;T&gt;</c>: the generic would be built by the AOT type loader at start-up.</summary>

@@ -10,8 +10,12 @@ internal sealed record Settings
 {
     public const string DefaultDatabasePath = "cloud-providers.db";
     public const int DefaultClockSkewSeconds = 30;
+    public const int DefaultShutdownTimeoutSeconds = 10;
 
     public required string DatabasePath { get; init; }
+
+    /// <summary>A replica: open the file read-only, never migrate or write, refuse PUT and DELETE with 503.</summary>
+    public bool ReadOnly { get; init; }
     public string? JwtIssuer { get; init; }
     public string? JwtAudience { get; init; }
     public string? JwtSigningKey { get; init; }
@@ -19,6 +23,12 @@ internal sealed record Settings
     public int ClockSkewSeconds { get; init; } = DefaultClockSkewSeconds;
     public string? EncryptionKey { get; init; }
     public string? EncryptionKeyFile { get; init; }
+
+    /// <summary>After SIGTERM, how long readiness answers 503 while requests are still served.</summary>
+    public int DrainSeconds { get; init; }
+
+    /// <summary>How long requests in flight may take to finish once the server stops.</summary>
+    public int ShutdownTimeoutSeconds { get; init; } = DefaultShutdownTimeoutSeconds;
 
     public bool JwtConfigured => JwtSigningKey is not null || JwtPublicKeysFile is not null;
 
@@ -30,6 +40,7 @@ internal sealed record Settings
         var settings = new Settings
         {
             DatabasePath = NonEmpty(configuration["Database:Path"]) ?? DefaultDatabasePath,
+            ReadOnly = ReadBool(configuration, "Database:ReadOnly"),
             JwtIssuer = NonEmpty(configuration["Jwt:Issuer"]),
             JwtAudience = NonEmpty(configuration["Jwt:Audience"]),
             JwtSigningKey = NonEmpty(configuration["Jwt:SigningKey"]),
@@ -37,6 +48,8 @@ internal sealed record Settings
             ClockSkewSeconds = ReadSeconds(configuration, "Jwt:ClockSkewSeconds", DefaultClockSkewSeconds),
             EncryptionKey = NonEmpty(configuration["Encryption:Key"]),
             EncryptionKeyFile = NonEmpty(configuration["Encryption:KeyFile"]),
+            DrainSeconds = ReadSeconds(configuration, "Shutdown:DrainSeconds", 0),
+            ShutdownTimeoutSeconds = ReadSeconds(configuration, "Shutdown:TimeoutSeconds", DefaultShutdownTimeoutSeconds),
         };
 
         if (settings.JwtConfigured && (settings.JwtIssuer is null || settings.JwtAudience is null))
@@ -51,6 +64,13 @@ internal sealed record Settings
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private static bool ReadBool(IConfiguration configuration, string key) => NonEmpty(configuration[key]) switch
+    {
+        null => false,
+        var raw when bool.TryParse(raw, out var value) => value,
+        _ => throw new ConfigurationException($"{key} must be true or false."),
+    };
 
     private static int ReadSeconds(IConfiguration configuration, string key, int fallback)
     {

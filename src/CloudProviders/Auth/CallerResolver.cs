@@ -36,17 +36,21 @@ internal sealed class CallerResolver(ReadCache reads, JwtValidator jwt)
                     return (null, ErrorReply.Unauthorized());
                 }
                 var kind = owner.Kind == ApiKeyKind.Dk ? ActorKind.Dk : ActorKind.Sk;
+                var keyActor = new Actor(kind, owner.Prefix);
+                RequestLog.SetCaller(request.HttpContext, keyActor);
                 if (permission == Permission.Manage && kind != ActorKind.Dk)
                 {
                     return (null, ErrorReply.Forbidden("An integration key (sk-) may only read the credential status."));
                 }
-                return (new TeamAccess(owner.TeamId, new Actor(kind, owner.Prefix), generation), null);
+                return (new TeamAccess(owner.TeamId, keyActor, generation), null);
 
             case TokenKind.Jwt:
                 if (await jwt.ValidateAsync(token).ConfigureAwait(false) is not { } subject)
                 {
                     return (null, ErrorReply.Unauthorized());
                 }
+                var user = new Actor(ActorKind.Jwt, subject);
+                RequestLog.SetCaller(request.HttpContext, user);
                 var header = request.Headers[TeamHeader];
                 if (header.Count != 1 || !Ids.TryParse(header[0], out var teamId))
                 {
@@ -63,7 +67,7 @@ internal sealed class CallerResolver(ReadCache reads, JwtValidator jwt)
                 {
                     return (null, ErrorReply.Forbidden("Only a team owner or admin may change the credential."));
                 }
-                return (new TeamAccess(teamId, new Actor(ActorKind.Jwt, subject), current), null);
+                return (new TeamAccess(teamId, user, current), null);
 
             default:
                 return (null, ErrorReply.Unauthorized());

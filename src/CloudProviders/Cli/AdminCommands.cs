@@ -220,7 +220,10 @@ internal static class AdminCommands
         {
             var settings = Settings.From(CliConfiguration.Load(parse.GetValue(db)));
             var admin = new AdminContext(settings, Console.Out, Console.Error);
-            Schema.Migrate(admin.Database);
+            if (!settings.ReadOnly)
+            {
+                Schema.Migrate(admin.Database);
+            }
             action(admin);
             return ExitCodes.Ok;
         }
@@ -310,7 +313,7 @@ internal sealed class AdminContext
     {
         Settings = settings;
         Output = output;
-        Database = new Database(settings.DatabasePath);
+        Database = new Database(settings.DatabasePath, settings.ReadOnly);
         Teams = new TeamStore(Database, Time);
         Keys = new ApiKeyStore(Database, Time);
         Credentials = new CredentialStore(Database, Time, new Lazy<CredentialCipher>(

@@ -33,14 +33,18 @@ internal static class CredentialEndpoints
             : ErrorReply.NotFound(NoCredential);
     }
 
-    /// <summary>Creates or replaces the team's key. Checks run 401, 400 (team), 403, 415, 413, 400 (body).</summary>
+    /// <summary>Creates or replaces the team's key. Checks run 401, 400 (team), 403, 503 (replica), 415, 413, 400 (body).</summary>
     private static async Task<Results<JsonReply<StatusBody>, ErrorReply>> SetKey(
-        HttpRequest request, CallerResolver callers, CredentialStore credentials)
+        HttpRequest request, CallerResolver callers, CredentialStore credentials, Database database)
     {
         var (access, error) = await callers.ResolveAsync(request, Permission.Manage);
         if (access is null)
         {
             return error!;
+        }
+        if (database.ReadOnly)
+        {
+            return ReadOnlyReplica();
         }
         var (body, invalid) = await SetCredentialRequest.ReadAsync(request);
         if (body is null)
@@ -54,17 +58,24 @@ internal static class CredentialEndpoints
 
     /// <summary>Revokes the team's key: status revoked, fallback off, ciphertext destroyed.</summary>
     private static async Task<Results<JsonReply<StatusBody>, ErrorReply>> Revoke(
-        HttpRequest request, CallerResolver callers, CredentialStore credentials)
+        HttpRequest request, CallerResolver callers, CredentialStore credentials, Database database)
     {
         var (access, error) = await callers.ResolveAsync(request, Permission.Manage);
         if (access is null)
         {
             return error!;
         }
+        if (database.ReadOnly)
+        {
+            return ReadOnlyReplica();
+        }
         return credentials.Revoke(access.TeamId, Provider.ComfyCloud, access.Actor) is { } status
             ? Status(status)
             : ErrorReply.NotFound(NoCredential);
     }
+
+    private static ErrorReply ReadOnlyReplica() => new(StatusCodes.Status503ServiceUnavailable,
+        "This replica is read-only: send PUT and DELETE to the primary.");
 
     private static JsonReply<StatusBody> Status(CredentialStatus status) =>
         new(StatusBody.From(status), WireJsonContext.Default.StatusBody);

@@ -12,12 +12,18 @@ internal static class HealthEndpoints
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/healthz", () => Live);
-        routes.MapGet("/readyz", (Database database) => CheckReady(database));
+        routes.MapGet("/readyz", (Database database, Readiness readiness) => CheckReady(database, readiness));
         return routes;
     }
 
-    private static Results<JsonReply<HealthBody>, ErrorReply> CheckReady(Database database) =>
-        database.IsReady(out var problem)
+    private static Results<JsonReply<HealthBody>, ErrorReply> CheckReady(Database database, Readiness readiness)
+    {
+        if (readiness.Draining)
+        {
+            return new ErrorReply(StatusCodes.Status503ServiceUnavailable, "The service is shutting down.");
+        }
+        return database.IsReady(out var problem)
             ? Ready
             : new ErrorReply(StatusCodes.Status503ServiceUnavailable, problem);
+    }
 }

@@ -13,18 +13,23 @@ internal sealed class Database
 
     static Database() => SQLitePCL.Batteries_V2.Init();
 
-    public Database(string path)
+    /// <param name="readOnly">A replica: every connection is read-only, and nothing creates or migrates the file.</param>
+    public Database(string path, bool readOnly = false)
     {
         Path = System.IO.Path.GetFullPath(path);
-        _readWrite = ConnectionString(Path, SqliteOpenMode.ReadWrite);
+        ReadOnly = readOnly;
         _readOnly = ConnectionString(Path, SqliteOpenMode.ReadOnly);
+        _readWrite = readOnly ? _readOnly : ConnectionString(Path, SqliteOpenMode.ReadWrite);
     }
 
     public string Path { get; }
 
+    public bool ReadOnly { get; }
+
     /// <summary>
-    /// Opens the existing file for reading and writing. It never creates the file: only
-    /// <see cref="Schema.Migrate(Database)"/> does, so a file that vanishes stays gone (and fails loudly).
+    /// Opens the existing file for reading and writing (read-only on a replica). It never creates
+    /// the file: only <see cref="Schema.Migrate(Database)"/> does, so a file that vanishes stays
+    /// gone (and fails loudly).
     /// </summary>
     public SqliteConnection Open() => OpenWith(_readWrite);
 
@@ -50,6 +55,10 @@ internal sealed class Database
 
     internal SqliteConnection OpenOrCreate()
     {
+        if (ReadOnly)
+        {
+            throw new InvalidOperationException("A read-only database is never created or migrated.");
+        }
         var directory = System.IO.Path.GetDirectoryName(Path);
         if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
         {

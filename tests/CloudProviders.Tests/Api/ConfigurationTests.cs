@@ -119,7 +119,21 @@ public sealed class ConfigurationTests
             [key] = value,
         };
         var args = settings.Where(s => s.Value is not null).Select(s => $"--{s.Key}={s.Value}").ToArray();
-        await using var app = App.Build(args);
-        return Assert.Throws<ConfigurationException>(() => App.Initialize(app.Services));
+        Microsoft.AspNetCore.Builder.WebApplication? app = null;
+        try
+        {
+            return Assert.Throws<ConfigurationException>(() =>
+            {
+                app = App.Build(args);
+                App.Initialize(app.Services);
+            });
+        }
+        finally
+        {
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+        }
     }
 }

@@ -134,6 +134,89 @@ public sealed partial class NativeBinaryTests : IDisposable
     }
 
     [Fact]
+    public async Task On_SIGTERM_readiness_turns_503_at_once_requests_are_still_served_and_the_process_exits_0()
+    {
+        var (sk, _) = SeedTeam();
+        _bin.Environment["Shutdown__DrainSeconds"] = "2";
+        var server = await _bin.ServeAsync();
+        using var client = server.Client(sk);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", server.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        await Task.Delay(200);
+        await HttpAssert.Error(await client.GetAsync("/readyz"), HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(Status)).StatusCode);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await server.Process.WaitForExitAsync(timeout.Token);
+        Assert.Equal(0, server.Process.ExitCode);
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(12));
+    }
+
+    [Fact]
+    public async Task With_the_json_formatter_every_log_line_is_one_json_object_and_requests_are_logged_without_secrets()
+    {
+        var (sk, _) = SeedTeam();
+        _bin.Environment["Logging__Console__FormatterName"] = "json";
+        var server = await _bin.ServeAsync();
+        using (var client = server.Client(sk))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, Status);
+            request.Headers.Add("X-Request-ID", "native-trace-1");
+            var response = await client.SendAsync(request);
+            Assert.Equal("native-trace-1", Assert.Single(response.Headers.GetValues("X-Request-ID")));
+        }
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", server.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        await server.Process.WaitForExitAsync();
+        await Task.Delay(100);
+        var lines = server.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.NotEmpty(lines);
+        var requestLines = new List<System.Text.Json.JsonElement>();
+        foreach (var line in lines)
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(line);
+            if (json.RootElement.GetProperty("Category").GetString() == "CloudProviders.Requests"
+                && json.RootElement.GetProperty("State").GetProperty("Path").GetString() == Status)
+            {
+                requestLines.Add(json.RootElement.Clone());
+            }
+        }
+        var logged = Assert.Single(requestLines);
+        var state = logged.GetProperty("State");
+        Assert.Equal("GET", state.GetProperty("Method").GetString());
+        Assert.Equal(Status, state.GetProperty("Path").GetString());
+        Assert.Equal("200", state.GetProperty("StatusCode").ToString());
+        Assert.Equal("sk", state.GetProperty("CallerKind").GetString());
+        Assert.Equal("native-trace-1", state.GetProperty("RequestId").GetString());
+        Assert.DoesNotContain(sk[12..], server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_read_only_replica_process_sees_the_writers_changes_and_refuses_writes()
+    {
+        var (_, dk) = SeedTeam();
+        _bin.Environment["Database__ReadOnly"] = "true";
+        var replica = await _bin.ServeAsync();
+        _bin.Environment.Remove("Database__ReadOnly");
+        using var device = replica.Client(dk);
+        Assert.Equal(HttpStatusCode.OK, (await device.GetAsync(Status)).StatusCode);
+
+        _bin.Ok("credential", "revoke", Team);
+        var body = await HttpAssert.Json(await device.GetAsync(Status), HttpStatusCode.OK);
+        Assert.Equal("revoked", body.GetProperty("credential_status").GetString());
+        var put = await device.PutAsync(Status, new StringContent("""{"api_key":"comfyui-from-replica-0000000"}""", Encoding.UTF8, "application/json"));
+        await HttpAssert.Error(put, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(HttpStatusCode.OK, (await device.GetAsync("/readyz")).StatusCode);
+    }
+
+    [Fact]
     public void The_command_line_lists_keys_and_members_tab_separated()
     {
         var (sk, _) = SeedTeam();
