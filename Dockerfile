@@ -18,6 +18,7 @@ COPY --from=build --chown=1654:1654 /data /data
 USER 1654
 WORKDIR /data
 ENV ASPNETCORE_URLS=http://+:8080 \
+    Logging__Console__FormatterName=json \
     Database__Path=/data/cloud-providers.db
 EXPOSE 8080
 VOLUME /data
