@@ -90,6 +90,7 @@ internal static partial class App
         }
         else
         {
+            RequireWritableDirectory(database.Path);
             var previous = Schema.Migrate(database);
             if (previous != Schema.Version)
             {
@@ -112,6 +113,26 @@ internal static partial class App
                 Thread.Sleep(TimeSpan.FromSeconds(settings.DrainSeconds));
             }
         });
+    }
+
+    /// <summary>SQLite's WAL needs to create files beside the database: say so plainly if it cannot.</summary>
+    private static void RequireWritableDirectory(string databasePath)
+    {
+        var directory = Path.GetDirectoryName(databasePath)!;
+        if (!Directory.Exists(directory))
+        {
+            throw new ConfigurationException($"The database directory {directory} does not exist.");
+        }
+        var probe = Path.Combine(directory, $".cloud-providers-write-check-{Environment.ProcessId}");
+        try
+        {
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException($"The database directory {directory} is not writable (Database:ReadOnly=true serves a replica read-only).");
+        }
     }
 
     /// <summary>A plain category, not <c>ILogger&lt;T&gt;</c>: the generic would be built by the AOT type loader at start-up.</summary>

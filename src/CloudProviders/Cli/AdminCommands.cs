@@ -188,6 +188,38 @@ internal static class AdminCommands
         return credential;
     }
 
+    public static Command Encryption(Option<string?> db)
+    {
+        var encryption = new Command("encryption", "Manage the master key that encrypts provider keys at rest.");
+        var newKeyFile = new Option<string>("--new-key-file") { Description = "A file holding the new key: base64 of 32 bytes.", Required = true };
+        var rotate = new Command("rotate", "Re-encrypt every stored key under a new master key, in one transaction.") { newKeyFile };
+        rotate.SetAction(parse => Run(parse, db, admin =>
+        {
+            var path = parse.GetValue(newKeyFile)!;
+            byte[] next;
+            try
+            {
+                next = MasterKey.FromFile(path);
+            }
+            catch (ConfigurationException e)
+            {
+                throw new CliException(e.Message);
+            }
+            int count;
+            try
+            {
+                count = admin.Credentials.Reencrypt(new CredentialCipher(next));
+            }
+            catch (System.Security.Cryptography.CryptographicException)
+            {
+                throw new CliException("A stored key does not open under the current master key; nothing was changed.");
+            }
+            admin.Output.WriteLine($"Re-encrypted {count} key(s). Point Encryption:KeyFile at {Path.GetFullPath(path)} before the next write.");
+        }));
+        encryption.Subcommands.Add(rotate);
+        return encryption;
+    }
+
     public static Command Audit(Option<string?> db)
     {
         var teamId = TeamIdArgument();

@@ -72,6 +72,7 @@ internal static class CommandLine
         root.Subcommands.Add(AdminCommands.Key(db));
         root.Subcommands.Add(AdminCommands.Credential(db));
         root.Subcommands.Add(AdminCommands.Audit(db));
+        root.Subcommands.Add(AdminCommands.Encryption(db));
         return root;
     }
 }

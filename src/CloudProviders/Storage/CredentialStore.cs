@@ -105,6 +105,42 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
         return command.ExecuteScalar() is byte[] bytes ? cipher.Value.Open(teamId, provider.Id, bytes) : null;
     }
 
+    /// <summary>
+    /// Re-encrypts every stored key from the current master key to <paramref name="next"/>, in one
+    /// transaction: any key that does not open under the current master key aborts it all.
+    /// </summary>
+    /// <returns>How many keys were re-encrypted.</returns>
+    public int Reencrypt(CredentialCipher next)
+    {
+        using var connection = OpenForWrite();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var rows = new List<(string Team, string Provider, byte[] Ciphertext)>();
+        using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = "SELECT team_id, provider, ciphertext FROM credentials WHERE ciphertext IS NOT NULL;";
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                rows.Add((reader.GetString(0), reader.GetString(1), (byte[])reader.GetValue(2)));
+            }
+        }
+        foreach (var (team, provider, ciphertext) in rows)
+        {
+            var teamId = Guid.ParseExact(team, "D");
+            var key = cipher.Value.Open(teamId, provider, ciphertext);
+            using var update = connection.CreateCommand();
+            update.Transaction = transaction;
+            update.CommandText = "UPDATE credentials SET ciphertext = $ciphertext WHERE team_id = $team AND provider = $provider;";
+            update.Parameters.AddWithValue("$ciphertext", next.Seal(teamId, provider, key));
+            update.Parameters.AddWithValue("$team", team);
+            update.Parameters.AddWithValue("$provider", provider);
+            update.ExecuteNonQuery();
+        }
+        transaction.Commit();
+        return rows.Count;
+    }
+
     /// <summary>A write connection that zeroes freed pages, so a destroyed ciphertext leaves no copy in the file.</summary>
     private SqliteConnection OpenForWrite()
     {

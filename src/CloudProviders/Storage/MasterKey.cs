@@ -54,6 +54,9 @@ internal static class MasterKey
         return key;
     }
 
+    /// <summary>Reads a key file given on the command line (for rotation).</summary>
+    public static byte[] FromFile(string path) => Decode(ReadKeyFile(path, "the key file"), path);
+
     private static string ReadKeyFile(string path, string what)
     {
         try

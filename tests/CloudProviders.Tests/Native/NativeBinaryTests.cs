@@ -217,6 +217,42 @@ public sealed partial class NativeBinaryTests : IDisposable
     }
 
     [Fact]
+    public void Encryption_rotate_re_encrypts_every_key_under_the_new_master_key_in_one_transaction()
+    {
+        SeedTeam();
+        _bin.Ok("team", "add", "0190d9b8-7c1e-7a2b-9c3d-4e5f60718295");
+        _bin.OkWithInput("comfyui-second-team-key-0000000000\n", "credential", "set", "0190d9b8-7c1e-7a2b-9c3d-4e5f60718295");
+        var shown = _bin.Ok("credential", "show", Team);
+        var next = System.IO.Path.Combine(_bin.Folder, "next.key");
+        var third = System.IO.Path.Combine(_bin.Folder, "third.key");
+        File.WriteAllText(next, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        File.WriteAllText(third, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+
+        Assert.StartsWith("Re-encrypted 2 key(s).", _bin.Ok("encryption", "rotate", "--new-key-file", next), StringComparison.Ordinal);
+        Assert.Equal(shown, _bin.Ok("credential", "show", Team));
+
+        // The old master key no longer opens them: rotating from it fails and changes nothing.
+        var refused = _bin.Run("encryption", "rotate", "--new-key-file", third);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("nothing was changed", refused.Stderr, StringComparison.Ordinal);
+
+        // The new one does.
+        _bin.Environment["Encryption__KeyFile"] = next;
+        Assert.StartsWith("Re-encrypted 2 key(s).", _bin.Ok("encryption", "rotate", "--new-key-file", third), StringComparison.Ordinal);
+        var badKey = System.IO.Path.Combine(_bin.Folder, "bad.key");
+        File.WriteAllText(badKey, "not base64");
+        Assert.NotEqual(0, _bin.Run("encryption", "rotate", "--new-key-file", badKey).ExitCode);
+    }
+
+    [Fact]
+    public void An_unwritable_database_directory_stops_the_server_with_one_clear_line()
+    {
+        var result = _bin.RunExactly(null, "serve", "--db", "/proc/cloud-providers-test.db", "--urls", "http://127.0.0.1:1");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal("error: The database directory /proc is not writable (Database:ReadOnly=true serves a replica read-only).", result.Stderr.Trim());
+    }
+
+    [Fact]
     public void The_command_line_lists_keys_and_members_tab_separated()
     {
         var (sk, _) = SeedTeam();
