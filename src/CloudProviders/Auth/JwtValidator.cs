@@ -11,26 +11,42 @@ namespace CloudProviders.Auth;
 /// A token that validated is remembered, by a hash of it, until it expires: the answer for it
 /// cannot change before then, since it depends only on the token, the keys and the clock.
 /// </summary>
-internal sealed class JwtValidator
+internal sealed partial class JwtValidator
 {
+    /// <summary>How often, at most, the public keys file is looked at for a change.</summary>
+    private static readonly TimeSpan KeyFileCheckInterval = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<UInt128, (string Subject, double ValidUntil)> _validated = new();
     private readonly JsonWebTokenHandler _handler = new() { MaximumTokenSizeInBytes = JwtPrecheck.MaxTokenLength };
-    private readonly TokenValidationParameters? _parameters;
-    private readonly IReadOnlySet<string> _algorithms;
-    private readonly int _clockSkewSeconds;
+    private readonly Settings _settings;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private volatile KeySet _keys;
+    private long _nextKeyFileCheck;
 
-    public JwtValidator(Settings settings, TimeProvider time)
+    /// <summary>The keys in force, and what their file looked like when they were read.</summary>
+    private sealed record KeySet(TokenValidationParameters? Parameters, IReadOnlySet<string> Algorithms, (long, long) FileStamp);
+
+    public JwtValidator(Settings settings, TimeProvider time, ILoggerFactory loggers)
     {
+        _settings = settings;
         _time = time;
-        _clockSkewSeconds = settings.ClockSkewSeconds;
+        _logger = loggers.CreateLogger("CloudProviders");
+        _keys = Load(settings);
+    }
+
+    /// <summary>False when no JWT key is configured: every JWT caller then gets 401.</summary>
+    public bool Enabled => _keys.Parameters is not null;
+
+    private static KeySet Load(Settings settings)
+    {
+        var stamp = Stamp(settings.JwtPublicKeysFile);
         var keys = SigningKeys.Load(settings);
-        _algorithms = keys.Algorithms;
         if (keys.Keys.Count == 0)
         {
-            return;
+            return new KeySet(null, keys.Algorithms, stamp);
         }
-        _parameters = new TokenValidationParameters
+        return new KeySet(new TokenValidationParameters
         {
             ValidIssuer = settings.JwtIssuer,
             ValidAudience = settings.JwtAudience,
@@ -46,16 +62,63 @@ internal sealed class JwtValidator
             ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
             RequireAudience = true,
             SaveSigninToken = false,
-        };
+        }, keys.Algorithms, stamp);
     }
 
-    /// <summary>False when no JWT key is configured: every JWT caller then gets 401.</summary>
-    public bool Enabled => _parameters is not null;
+    private static (long, long) Stamp(string? file)
+    {
+        if (file is null)
+        {
+            return default;
+        }
+        var info = new FileInfo(file);
+        return info.Exists ? (info.LastWriteTimeUtc.Ticks, info.Length) : default;
+    }
+
+    /// <summary>
+    /// Reads <c>Jwt:PublicKeysFile</c> again when it has changed, so the identity provider's keys
+    /// rotate without a restart. A file caught half-written keeps the keys in force until it parses.
+    /// </summary>
+    private void RefreshKeys()
+    {
+        if (_settings.JwtPublicKeysFile is null)
+        {
+            return;
+        }
+        var now = _time.GetTimestamp();
+        var next = Interlocked.Read(ref _nextKeyFileCheck);
+        if (now < next || Interlocked.CompareExchange(ref _nextKeyFileCheck, now + (long)(KeyFileCheckInterval.TotalSeconds * _time.TimestampFrequency), next) != next)
+        {
+            return;
+        }
+        if (Stamp(_settings.JwtPublicKeysFile) == _keys.FileStamp)
+        {
+            return;
+        }
+        try
+        {
+            _keys = Load(_settings);
+            _validated.Clear();
+            LogKeysReloaded(_logger, _settings.JwtPublicKeysFile);
+        }
+        catch (ConfigurationException e)
+        {
+            LogKeysNotReloaded(_logger, e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reloaded the JWT public keys from {File}.")]
+    private static partial void LogKeysReloaded(ILogger logger, string file);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kept the JWT keys in force: {Problem}")]
+    private static partial void LogKeysNotReloaded(ILogger logger, string problem);
 
     /// <returns>The token's subject, or null for any token that does not validate.</returns>
     public async ValueTask<string?> ValidateAsync(string token)
     {
-        if (_parameters is null || token.Length > JwtPrecheck.MaxTokenLength)
+        RefreshKeys();
+        var keys = _keys;
+        if (keys.Parameters is null || token.Length > JwtPrecheck.MaxTokenLength)
         {
             return null;
         }
@@ -69,11 +132,11 @@ internal sealed class JwtValidator
             }
             _validated.TryRemove(id, out _);
         }
-        if (!JwtPrecheck.TryCheck(token, _algorithms, now, _clockSkewSeconds, out var subject, out var expires))
+        if (!JwtPrecheck.TryCheck(token, keys.Algorithms, now, _settings.ClockSkewSeconds, out var subject, out var expires))
         {
             return null;
         }
-        var result = await _handler.ValidateTokenAsync(token, _parameters).ConfigureAwait(false);
+        var result = await _handler.ValidateTokenAsync(token, keys.Parameters).ConfigureAwait(false);
         if (!result.IsValid)
         {
             return null;
@@ -82,7 +145,7 @@ internal sealed class JwtValidator
         {
             _validated.Clear();
         }
-        _validated[id] = (subject, expires + _clockSkewSeconds);
+        _validated[id] = (subject, expires + _settings.ClockSkewSeconds);
         return subject;
     }
 }
