@@ -253,6 +253,63 @@ public sealed partial class NativeBinaryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_burst_of_thousands_of_concurrent_mixed_requests_gets_no_5xx_and_drops_no_connection()
+    {
+        var (sk, dk) = SeedTeam();
+        var server = await _bin.ServeAsync();
+        var jwt = TestKeys.Hs256("alice");
+        var callers = new (string? Token, string? Team, HttpStatusCode Expected)[]
+        {
+            (sk, null, HttpStatusCode.OK),
+            (dk, OtherTeam, HttpStatusCode.OK),
+            (jwt, Team, HttpStatusCode.OK),
+            (jwt, null, HttpStatusCode.BadRequest),
+            (TestKeys.Hs256("mallory"), Team, HttpStatusCode.Forbidden),
+            ("sk-" + new string('x', 43), null, HttpStatusCode.Unauthorized),
+            (jwt[..^3] + "AAA", Team, HttpStatusCode.Unauthorized),
+            ("garbage", null, HttpStatusCode.Unauthorized),
+            (null, null, HttpStatusCode.Unauthorized),
+        };
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 256 };
+        using var client = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var gate = new SemaphoreSlim(256);
+        const int total = 4000;
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Task.WhenAll(Enumerable.Range(0, total).Select(async i =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var (token, team, expected) = callers[i % callers.Length];
+                using var request = new HttpRequestMessage(HttpMethod.Get, Status);
+                if (token is not null)
+                {
+                    request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+                }
+                if (team is not null)
+                {
+                    request.Headers.TryAddWithoutValidation("X-Team-ID", team);
+                }
+                using var response = await client.SendAsync(request);
+                if (response.StatusCode != expected)
+                {
+                    failures.Add($"{i}: {(int)response.StatusCode}, expected {(int)expected}");
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                failures.Add($"{i}: {e.GetType().Name} {e.Message}");
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        Assert.Empty(failures);
+        Assert.False(server.Process.HasExited);
+    }
+
+    [Fact]
     public void The_command_line_lists_keys_and_members_tab_separated()
     {
         var (sk, _) = SeedTeam();

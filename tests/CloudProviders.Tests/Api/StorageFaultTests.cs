@@ -1,0 +1,92 @@
+using System.Net;
+using System.Security.Cryptography;
+using CloudProviders.Auth;
+using CloudProviders.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace CloudProviders.Tests.Api;
+
+/// <summary>A failing disk: the process stays up, answers 503, and recovers when the file does.</summary>
+public sealed class StorageFaultTests : IDisposable
+{
+    private readonly ServiceFactory _app = new();
+
+    public StorageFaultTests() => _app.SeedTeamA();
+
+    private byte[] TakeGoodCopy()
+    {
+        SqliteConnection.ClearAllPools();
+        using (var connection = new SqliteConnection($"Data Source={_app.DatabasePath}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            command.ExecuteNonQuery();
+        }
+        SqliteConnection.ClearAllPools();
+        return File.ReadAllBytes(_app.DatabasePath);
+    }
+
+    [Theory]
+    [InlineData("random")]
+    [InlineData("truncated")]
+    public async Task A_corrupt_file_gets_503_and_fails_readiness_then_recovers_when_restored_without_a_restart(string damage)
+    {
+        using var client = _app.ClientWith(_app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk));
+        var good = await client.GetStringAsync(HttpAssert.StatusPath);
+        var copy = TakeGoodCopy();
+
+        // The damage lands as a new file, the way a bad restore would.
+        var bad = damage == "random" ? RandomNumberGenerator.GetBytes(copy.Length) : copy[..(copy.Length / 3)];
+        await File.WriteAllBytesAsync(_app.DatabasePath + ".bad", bad);
+        File.Move(_app.DatabasePath + ".bad", _app.DatabasePath, overwrite: true);
+
+        var response = await client.GetAsync(HttpAssert.StatusPath);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("1", response.Headers.RetryAfter?.ToString());
+        await HttpAssert.Error(response, HttpStatusCode.ServiceUnavailable);
+        await HttpAssert.Error(await client.GetAsync("/readyz"), HttpStatusCode.ServiceUnavailable);
+        await HttpAssert.Json(await client.GetAsync("/healthz"), HttpStatusCode.OK);
+
+        await File.WriteAllBytesAsync(_app.DatabasePath + ".good", copy);
+        File.Move(_app.DatabasePath + ".good", _app.DatabasePath, overwrite: true);
+        Assert.Equal(good, await client.GetStringAsync(HttpAssert.StatusPath));
+        await HttpAssert.Json(await client.GetAsync("/readyz"), HttpStatusCode.OK);
+    }
+
+    public void Dispose() => _app.Dispose();
+}
+
+/// <summary>Path and method variants: what the service decided, held to.</summary>
+public sealed class PathVariantTests : IDisposable
+{
+    private readonly ServiceFactory _app = new();
+    private readonly string _key;
+
+    public PathVariantTests()
+    {
+        _app.SeedTeamA();
+        _key = _app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk);
+    }
+
+    [Theory]
+    [InlineData("/api/v1/cloud-providers/comfy-cloud/", HttpStatusCode.OK)]
+    [InlineData("/API/V1/Cloud-Providers/Comfy-Cloud", HttpStatusCode.OK)]
+    [InlineData("/api/v1/cloud-providers%2Fcomfy-cloud", HttpStatusCode.NotFound)]
+    [InlineData("/api/v1//cloud-providers/comfy-cloud", HttpStatusCode.NotFound)]
+    [InlineData("/api/v1/cloud-providers/comfy-cloud;x=1", HttpStatusCode.NotFound)]
+    [InlineData("/api/v1/cloud-providers/comfy-cloud/extra", HttpStatusCode.NotFound)]
+    [InlineData("/api/v1/cloud-providers/comfy-cloud?x=1", HttpStatusCode.OK)]
+    public async Task Path_variants_route_as_decided(string path, HttpStatusCode expected)
+    {
+        using var client = _app.ClientWith(_key);
+        var response = await client.GetAsync(path);
+        Assert.Equal(expected, response.StatusCode);
+        if (expected != HttpStatusCode.OK)
+        {
+            await HttpAssert.Error(response, expected);
+        }
+    }
+
+    public void Dispose() => _app.Dispose();
+}
