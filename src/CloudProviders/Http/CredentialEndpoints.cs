@@ -37,14 +37,10 @@ internal static class CredentialEndpoints
     private static async Task<Results<JsonReply<StatusBody>, ErrorReply>> SetKey(
         HttpRequest request, CallerResolver callers, CredentialStore credentials, Database database)
     {
-        var (access, error) = await callers.ResolveAsync(request, Permission.Manage);
+        var (access, error) = await ResolveWriterAsync(request, callers, database);
         if (access is null)
         {
             return error!;
-        }
-        if (database.ReadOnly)
-        {
-            return ReadOnlyReplica();
         }
         var (body, invalid) = await SetCredentialRequest.ReadAsync(request);
         if (body is null)
@@ -60,22 +56,28 @@ internal static class CredentialEndpoints
     private static async Task<Results<JsonReply<StatusBody>, ErrorReply>> Revoke(
         HttpRequest request, CallerResolver callers, CredentialStore credentials, Database database)
     {
-        var (access, error) = await callers.ResolveAsync(request, Permission.Manage);
+        var (access, error) = await ResolveWriterAsync(request, callers, database);
         if (access is null)
         {
             return error!;
-        }
-        if (database.ReadOnly)
-        {
-            return ReadOnlyReplica();
         }
         return credentials.Revoke(access.TeamId, Provider.ComfyCloud, access.Actor) is { } status
             ? Status(status)
             : ErrorReply.NotFound(NoCredential);
     }
 
-    private static ErrorReply ReadOnlyReplica() => new(StatusCodes.Status503ServiceUnavailable,
-        "This replica is read-only: send PUT and DELETE to the primary.");
+    /// <summary>A caller allowed to change the credential, on a database that takes writes: 401, 400, 403, then 503.</summary>
+    private static async ValueTask<(TeamAccess? Access, ErrorReply? Error)> ResolveWriterAsync(
+        HttpRequest request, CallerResolver callers, Database database)
+    {
+        var (access, error) = await callers.ResolveAsync(request, Permission.Manage);
+        if (access is not null && database.ReadOnly)
+        {
+            return (null, new ErrorReply(StatusCodes.Status503ServiceUnavailable,
+                "This replica is read-only: send PUT and DELETE to the primary."));
+        }
+        return (access, error);
+    }
 
     private static JsonReply<StatusBody> Status(CredentialStatus status) =>
         new(StatusBody.From(status), WireJsonContext.Default.StatusBody);

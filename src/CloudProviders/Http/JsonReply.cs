@@ -9,8 +9,6 @@ namespace CloudProviders.Http;
 /// </summary>
 internal class JsonReply<T>(T value, JsonTypeInfo<T> typeInfo, int statusCode = StatusCodes.Status200OK) : IResult
 {
-    public const string ContentType = "application/json";
-
     public T Value => value;
 
     public int StatusCode => statusCode;
@@ -19,7 +17,7 @@ internal class JsonReply<T>(T value, JsonTypeInfo<T> typeInfo, int statusCode = 
     {
         var response = httpContext.Response;
         response.StatusCode = statusCode;
-        response.ContentType = ContentType;
+        response.ContentType = JsonBytesReply.ContentType;
         return JsonSerializer.SerializeAsync(response.Body, value, typeInfo, httpContext.RequestAborted);
     }
 }
@@ -27,11 +25,14 @@ internal class JsonReply<T>(T value, JsonTypeInfo<T> typeInfo, int statusCode = 
 /// <summary>A JSON body serialized ahead of time: the hot path writes bytes and nothing else.</summary>
 internal sealed class JsonBytesReply(byte[] json) : IResult
 {
+    /// <summary>Exactly this: RFC 8259 defines no charset parameter for JSON.</summary>
+    public const string ContentType = "application/json";
+
     public Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = JsonReply<object>.ContentType;
+        response.ContentType = ContentType;
         response.ContentLength = json.Length;
         return response.Body.WriteAsync(json, httpContext.RequestAborted).AsTask();
     }

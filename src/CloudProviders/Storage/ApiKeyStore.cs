@@ -60,13 +60,10 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
         }
     }
 
-    /// <summary>The owner of a live key: known, not revoked, not expired. Null otherwise.</summary>
-    public ApiKeyOwner? Authenticate(string key) =>
-        Find(key) is { } found && (found.ExpiresAt is not { } expires || expires > time.GetUtcNow().ToUnixTimeSeconds())
-            ? found.Owner
-            : null;
-
-    /// <summary>An unrevoked key by its hash, with its expiry (unix seconds) for the caller to check.</summary>
+    /// <summary>
+    /// An unrevoked key by its hash, with its expiry (unix seconds) for the caller to check
+    /// (<see cref="ReadCache.AuthenticateKey"/> does, on every request, cached or not).
+    /// </summary>
     public (ApiKeyOwner Owner, long? ExpiresAt)? Find(string key)
     {
         using var connection = database.Open();

@@ -64,15 +64,7 @@ public sealed class ChangeDetectionTests : IDisposable
         using var client = _app.ClientWith(_app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk));
         await HttpAssert.Json(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
         var aside = _app.DatabasePath + ".aside";
-        SqliteConnection.ClearAllPools();
-        using (var checkpoint = new SqliteConnection($"Data Source={_app.DatabasePath}"))
-        {
-            checkpoint.Open();
-            using var command = checkpoint.CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
-            command.ExecuteNonQuery();
-        }
-        SqliteConnection.ClearAllPools();
+        SqliteFiles.Checkpoint(_app.DatabasePath);
         File.Move(_app.DatabasePath, aside);
 
         await HttpAssert.Error(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.ServiceUnavailable);

@@ -2,7 +2,6 @@ using System.Net;
 using System.Security.Cryptography;
 using CloudProviders.Auth;
 using CloudProviders.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace CloudProviders.Tests.Api;
 
@@ -15,15 +14,7 @@ public sealed class StorageFaultTests : IDisposable
 
     private byte[] TakeGoodCopy()
     {
-        SqliteConnection.ClearAllPools();
-        using (var connection = new SqliteConnection($"Data Source={_app.DatabasePath}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
-            command.ExecuteNonQuery();
-        }
-        SqliteConnection.ClearAllPools();
+        SqliteFiles.Checkpoint(_app.DatabasePath);
         return File.ReadAllBytes(_app.DatabasePath);
     }
 
