@@ -310,6 +310,27 @@ public sealed partial class NativeBinaryTests : IDisposable
     }
 
     [Fact]
+    public async Task Oversized_headers_and_request_lines_get_Kestrels_4xx_and_the_server_stays_up()
+    {
+        SeedTeam();
+        var server = await _bin.ServeAsync();
+        using var client = server.Client();
+        using (var request = new HttpRequestMessage(HttpMethod.Get, Status))
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + new string('a', 64 * 1024));
+            Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, (await client.SendAsync(request)).StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, (await client.GetAsync(Status + "?" + new string('q', 16 * 1024))).StatusCode);
+        using (var request = new HttpRequestMessage(HttpMethod.Get, Status))
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + TestKeys.Hs256("alice") + new string('A', 9000));
+            request.Headers.TryAddWithoutValidation("X-Team-ID", Team);
+            await HttpAssert.Error(await client.SendAsync(request), HttpStatusCode.Unauthorized);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+    }
+
+    [Fact]
     public void The_command_line_lists_keys_and_members_tab_separated()
     {
         var (sk, _) = SeedTeam();
