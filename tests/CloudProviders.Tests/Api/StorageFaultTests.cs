@@ -45,6 +45,53 @@ public sealed class StorageFaultTests : IDisposable
         await HttpAssert.Json(await client.GetAsync("/readyz"), HttpStatusCode.OK);
     }
 
+    /// <summary>
+    /// A file that cannot be written (ext4's immutable attribute holds even for root, where a
+    /// 0444 mode would not): the write gets 503 and the row stays as it was.
+    /// </summary>
+    [SkippableFact]
+    public async Task A_write_to_a_file_that_cannot_be_written_gets_503_and_leaves_the_old_row_intact()
+    {
+        using var client = _app.ClientWith(TestKeys.Hs256("alice"), ServiceFactory.TeamA);
+        var before = await client.GetStringAsync(HttpAssert.StatusPath);
+        var files = new[] { _app.DatabasePath, _app.DatabasePath + "-wal" }.Where(File.Exists).ToArray();
+        Skip.IfNot(Chattr("+i", files), "chattr +i needs root on a filesystem with the immutable attribute.");
+        try
+        {
+            var put = await client.PutAsync(HttpAssert.StatusPath, Json("""{"api_key":"comfyui-should-not-land-000000"}"""));
+            await HttpAssert.Error(put, HttpStatusCode.ServiceUnavailable);
+            await HttpAssert.Error(await client.DeleteAsync(HttpAssert.StatusPath), HttpStatusCode.ServiceUnavailable);
+            Assert.Equal(before, await client.GetStringAsync(HttpAssert.StatusPath));
+        }
+        finally
+        {
+            Chattr("-i", files);
+        }
+        Assert.Equal(before, await client.GetStringAsync(HttpAssert.StatusPath));
+        Assert.Equal(ServiceFactory.ComfyKey, _app.Get<Storage.CredentialStore>().ReadKey(ServiceFactory.TeamA, Credentials.Provider.ComfyCloud));
+        await HttpAssert.Json(await client.PutAsync(HttpAssert.StatusPath, Json("""{"api_key":"comfyui-lands-after-recovery-0000"}""")), HttpStatusCode.OK);
+    }
+
+    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
+
+    private static bool Chattr(string flag, string[] files)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("chattr", [flag, .. files])
+            {
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            })!;
+            process.WaitForExit();
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
     public void Dispose() => _app.Dispose();
 }
 
