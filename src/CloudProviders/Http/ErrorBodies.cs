@@ -44,6 +44,11 @@ internal static partial class ErrorBodies
         {
             case SqliteException sqlite:
                 LogStorageFault(logger, sqlite.SqliteErrorCode, sqlite.SqliteExtendedErrorCode);
+                if (sqlite.SqliteErrorCode is not (SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED))
+                {
+                    // A connection that saw an I/O error may keep its error state: let none of them be reused.
+                    SqliteConnection.ClearAllPools();
+                }
                 return ErrorReply.StorageUnavailable();
             case SchemaException:
                 LogSchemaFault(logger);

@@ -69,7 +69,14 @@ public sealed class StorageFaultTests : IDisposable
         }
         Assert.Equal(before, await client.GetStringAsync(HttpAssert.StatusPath));
         Assert.Equal(ServiceFactory.ComfyKey, _app.Get<Storage.CredentialStore>().ReadKey(ServiceFactory.TeamA, Credentials.Provider.ComfyCloud));
-        await HttpAssert.Json(await client.PutAsync(HttpAssert.StatusPath, Json("""{"api_key":"comfyui-lands-after-recovery-0000"}""")), HttpStatusCode.OK);
+        // Once the file is writable again, writes land: at once, or after the one Retry-After a client honours.
+        var recovered = await client.PutAsync(HttpAssert.StatusPath, Json("""{"api_key":"comfyui-lands-after-recovery-0000"}"""));
+        if (recovered.StatusCode == HttpStatusCode.ServiceUnavailable)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            recovered = await client.PutAsync(HttpAssert.StatusPath, Json("""{"api_key":"comfyui-lands-after-recovery-0000"}"""));
+        }
+        Assert.True(recovered.StatusCode == HttpStatusCode.OK, string.Join('\n', _app.Logs.Where(l => l.Contains("Storage", StringComparison.Ordinal))));
     }
 
     private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
