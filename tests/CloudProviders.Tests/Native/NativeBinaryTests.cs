@@ -331,6 +331,39 @@ public sealed partial class NativeBinaryTests : IDisposable
     }
 
     [Fact]
+    public async Task Raw_header_attacks_get_401_or_400_and_the_server_stays_up()
+    {
+        var (sk, _) = SeedTeam();
+        var server = await _bin.ServeAsync();
+        var jwt = TestKeys.Hs256("alice");
+
+        // Two Authorization headers, one of them valid: ambiguous, so refused.
+        Assert.StartsWith("HTTP/1.1 401", await Raw(server, $"Authorization: Bearer {sk}\r\nAuthorization: Bearer garbage\r\n"), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 401", await Raw(server, $"Authorization: Bearer {sk}\r\nAuthorization: Bearer {sk}\r\n"), StringComparison.Ordinal);
+        // Tabs and extra spaces around the token.
+        Assert.StartsWith("HTTP/1.1 401", await Raw(server, $"Authorization: Bearer\t{sk}\r\n"), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 401", await Raw(server, $"Authorization: Bearer  {sk}\r\n"), StringComparison.Ordinal);
+        // A team header of non-UTF-8 bytes: Kestrel refuses the request itself.
+        var bytes = await Raw(server, $"Authorization: Bearer {jwt}\r\nX-Team-ID: \u00ff\u00fe{Team}\r\n", latin1: true);
+        Assert.StartsWith("HTTP/1.1 400", bytes, StringComparison.Ordinal);
+        // A team header repeated: 400 with our body.
+        Assert.StartsWith("HTTP/1.1 400", await Raw(server, $"Authorization: Bearer {jwt}\r\nX-Team-ID: {Team}\r\nX-Team-ID: {Team}\r\n"), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 200", await Raw(server, $"Authorization: Bearer {jwt}\r\nX-Team-ID: {Team}\r\n"), StringComparison.Ordinal);
+        Assert.False(server.Process.HasExited);
+    }
+
+    private static async Task<string> Raw(NativeBinary.Server server, string headers, bool latin1 = false)
+    {
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port);
+        var stream = socket.GetStream();
+        var text = $"GET {Status} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{headers}\r\n";
+        await stream.WriteAsync(latin1 ? Encoding.Latin1.GetBytes(text) : Encoding.UTF8.GetBytes(text));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return await reader.ReadToEndAsync();
+    }
+
+    [Fact]
     public void The_command_line_lists_keys_and_members_tab_separated()
     {
         var (sk, _) = SeedTeam();
