@@ -147,8 +147,15 @@ public sealed partial class NativeBinaryTests : IDisposable
         {
             await kill.WaitForExitAsync();
         }
-        await Task.Delay(200);
-        await HttpAssert.Error(await client.GetAsync("/readyz"), HttpStatusCode.ServiceUnavailable);
+        // Readiness turns as soon as the signal is handled; poll briefly rather than guess how long that takes.
+        var ready = await client.GetAsync("/readyz");
+        for (var attempt = 0; attempt < 50 && ready.StatusCode == HttpStatusCode.OK; attempt++)
+        {
+            await Task.Delay(20);
+            ready = await client.GetAsync("/readyz");
+        }
+        await HttpAssert.Error(ready, HttpStatusCode.ServiceUnavailable);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1.5), $"readiness took {stopwatch.Elapsed} to turn");
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(Status)).StatusCode);
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
