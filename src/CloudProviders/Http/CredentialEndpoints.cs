@@ -28,8 +28,8 @@ internal static class CredentialEndpoints
         {
             return error!;
         }
-        return reads.FindStatus(access.TeamId, Provider.ComfyCloud, access.Generation) is { } cached
-            ? new JsonBytesReply(cached.Json)
+        return reads.FindStatusBody(access.TeamId, Provider.ComfyCloud, access.Generation) is { } body
+            ? new JsonBytesReply(body)
             : ErrorReply.NotFound(NoCredential);
     }
 

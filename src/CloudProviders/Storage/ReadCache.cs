@@ -21,49 +21,29 @@ internal sealed class ReadCache(ChangeWatch changes, ApiKeyStore keys, TeamStore
 
     private readonly Bounded<UInt128, (ApiKeyOwner? Owner, long? ExpiresAt)> _keys = new();
     private readonly Bounded<(Guid, string), Role?> _roles = new();
-    private readonly Bounded<(Guid, string), CachedStatus?> _statuses = new();
-
-    /// <summary>The status body, serialized once per change.</summary>
-    internal sealed record CachedStatus(CredentialStatus Status, byte[] Json);
+    private readonly Bounded<(Guid, string), byte[]?> _statusBodies = new();
 
     /// <summary>Checks for changes; pass the result to the lookups of the same request.</summary>
     public long Generation() => changes.Generation();
 
     public ApiKeyOwner? AuthenticateKey(string key, long generation)
     {
-        var id = TokenId(key);
-        if (!_keys.TryGet(generation, id, out var entry))
-        {
-            var found = keys.Find(key);
-            entry = (found?.Owner, found?.ExpiresAt);
-            _keys.Set(generation, id, entry);
-        }
+        var entry = _keys.GetOrLoad(generation, TokenId(key), (keys, key), static (state, _) =>
+            state.keys.Find(state.key) is { } found ? (found.Owner, found.ExpiresAt) : (null, null));
         return entry.Owner is not null && (entry.ExpiresAt is not { } expires || expires > time.GetUtcNow().ToUnixTimeSeconds())
             ? entry.Owner
             : null;
     }
 
-    public Role? FindRole(Guid teamId, string userId, long generation)
-    {
-        if (!_roles.TryGet(generation, (teamId, userId), out var role))
-        {
-            role = teams.FindRole(teamId, userId);
-            _roles.Set(generation, (teamId, userId), role);
-        }
-        return role;
-    }
+    public Role? FindRole(Guid teamId, string userId, long generation) =>
+        _roles.GetOrLoad(generation, (teamId, userId), teams, static (teams, id) => teams.FindRole(id.Item1, id.Item2));
 
-    public CachedStatus? FindStatus(Guid teamId, Provider provider, long generation)
-    {
-        if (!_statuses.TryGet(generation, (teamId, provider.Id), out var cached))
-        {
-            cached = credentials.Find(teamId, provider) is { } status
-                ? new CachedStatus(status, JsonSerializer.SerializeToUtf8Bytes(StatusBody.From(status), WireJsonContext.Default.StatusBody))
-                : null;
-            _statuses.Set(generation, (teamId, provider.Id), cached);
-        }
-        return cached;
-    }
+    /// <summary>The status body, serialized once per change; null when nothing is configured.</summary>
+    public byte[]? FindStatusBody(Guid teamId, Provider provider, long generation) =>
+        _statusBodies.GetOrLoad(generation, (teamId, provider.Id), (credentials, provider), static (state, id) =>
+            state.credentials.Find(id.Item1, state.provider) is { } status
+                ? JsonSerializer.SerializeToUtf8Bytes(StatusBody.From(status), WireJsonContext.Default.StatusBody)
+                : null);
 
     /// <summary>128 bits of the token's SHA-256: the cache never holds a key in plain form.</summary>
     internal static UInt128 TokenId(string token)
@@ -81,24 +61,20 @@ internal sealed class ReadCache(ChangeWatch changes, ApiKeyStore keys, TeamStore
     {
         private readonly ConcurrentDictionary<TKey, (long Generation, TValue Value)> _entries = new();
 
-        public bool TryGet(long generation, TKey key, out TValue value)
+        /// <summary>The entry read at this generation, or a fresh read (from <paramref name="load"/>) remembered for it.</summary>
+        public TValue GetOrLoad<TState>(long generation, TKey key, TState state, Func<TState, TKey, TValue> load)
         {
             if (_entries.TryGetValue(key, out var entry) && entry.Generation == generation)
             {
-                value = entry.Value;
-                return true;
+                return entry.Value;
             }
-            value = default!;
-            return false;
-        }
-
-        public void Set(long generation, TKey key, TValue value)
-        {
+            var value = load(state, key);
             if (_entries.Count >= Capacity)
             {
                 _entries.Clear();
             }
             _entries[key] = (generation, value);
+            return value;
         }
     }
 }

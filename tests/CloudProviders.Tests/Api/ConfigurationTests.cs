@@ -77,27 +77,23 @@ public sealed class ConfigurationTests
     public async Task A_small_RSA_key_stops_startup()
     {
         using var weak = System.Security.Cryptography.RSA.Create(1024);
-        var path = Path.Combine(Path.GetTempPath(), $"weak-{Guid.NewGuid():N}.pem");
-        await File.WriteAllTextAsync(path, weak.ExportSubjectPublicKeyInfoPem());
-        try
-        {
-            Assert.Contains("1024-bit", (await StartupError("Jwt:PublicKeysFile", path)).Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        Assert.Contains("1024-bit", (await StartupErrorWithKeysFile(weak.ExportSubjectPublicKeyInfoPem())).Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task An_EC_key_off_the_NIST_curves_stops_startup()
     {
         using var k1 = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.CreateFromFriendlyName("secp256k1"));
-        var path = Path.Combine(Path.GetTempPath(), $"k1-{Guid.NewGuid():N}.pem");
-        await File.WriteAllTextAsync(path, k1.ExportSubjectPublicKeyInfoPem());
+        Assert.Contains("curve", (await StartupErrorWithKeysFile(k1.ExportSubjectPublicKeyInfoPem())).Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<ConfigurationException> StartupErrorWithKeysFile(string pem)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"keys-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(path, pem);
         try
         {
-            Assert.Contains("curve", (await StartupError("Jwt:PublicKeysFile", path)).Message, StringComparison.Ordinal);
+            return await StartupError("Jwt:PublicKeysFile", path);
         }
         finally
         {
