@@ -1,5 +1,6 @@
 using CloudProviders.Auth;
 using CloudProviders.Http;
+using CloudProviders.Logging;
 using CloudProviders.Storage;
 
 namespace CloudProviders;
@@ -31,9 +32,7 @@ internal static partial class App
         }
 
         // Configure logging: the console, and the framework's per-request chatter only when asked for.
-        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
-        builder.Logging.AddConsole();
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Services.AddConsoleLog();
 
         // Configure settings, storage and callers.
         var services = builder.Services;

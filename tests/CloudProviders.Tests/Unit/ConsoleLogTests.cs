@@ -1,0 +1,67 @@
+using System.Text;
+using System.Text.Json;
+using CloudProviders.Logging;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace CloudProviders.Tests.Unit;
+
+public sealed class ConsoleLogTests
+{
+    [Fact]
+    public void A_json_line_is_one_object_with_the_message_template_values_in_its_state()
+    {
+        var output = new MemoryStream();
+        using (var provider = new ConsoleLog.Provider(json: true, output))
+        {
+            provider.CreateLogger("CloudProviders.Requests").LogInformation(new EventId(1), "{Method} {Path} {StatusCode}", "GET", "/a\nb", 200);
+        }
+        var text = Encoding.UTF8.GetString(output.ToArray());
+        Assert.EndsWith("\n", text, StringComparison.Ordinal);
+        var line = Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        using var json = JsonDocument.Parse(line);
+        var root = json.RootElement;
+        Assert.Equal(1, root.GetProperty("EventId").GetInt32());
+        Assert.Equal("Information", root.GetProperty("LogLevel").GetString());
+        Assert.Equal("CloudProviders.Requests", root.GetProperty("Category").GetString());
+        Assert.Equal("GET /a\nb 200", root.GetProperty("Message").GetString());
+        Assert.Equal(200, root.GetProperty("State").GetProperty("StatusCode").GetInt32());
+        Assert.Equal("/a\nb", root.GetProperty("State").GetProperty("Path").GetString());
+        Assert.True(root.TryGetProperty("Timestamp", out _));
+    }
+
+    [Fact]
+    public void A_plain_entry_names_level_category_and_event_and_indents_every_message_line()
+    {
+        var output = new MemoryStream();
+        using (var provider = new ConsoleLog.Provider(json: false, output))
+        {
+            provider.CreateLogger("CloudProviders").LogWarning(new EventId(7), "first\nsecond");
+        }
+        Assert.Equal("warn: CloudProviders[7]\n      first\n      second\n", Encoding.UTF8.GetString(output.ToArray()));
+    }
+
+    [Fact]
+    public void Levels_come_from_configuration_and_the_framework_request_chatter_defaults_to_warning()
+    {
+        var filters = ConsoleLog.Filters(Configure(new() { ["Logging:LogLevel:Default"] = "Warning", ["Logging:LogLevel:CloudProviders"] = "debug" }));
+        using var factory = new LoggerFactory([new ConsoleLog.Provider(json: false, new MemoryStream())], filters);
+        Assert.False(factory.CreateLogger("Other").IsEnabled(LogLevel.Information));
+        Assert.True(factory.CreateLogger("CloudProviders.Requests").IsEnabled(LogLevel.Debug));
+
+        using var defaults = new LoggerFactory([new ConsoleLog.Provider(json: false, new MemoryStream())], ConsoleLog.Filters(Configure([])));
+        Assert.True(defaults.CreateLogger("CloudProviders.Requests").IsEnabled(LogLevel.Information));
+        Assert.False(defaults.CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics").IsEnabled(LogLevel.Information));
+        Assert.True(defaults.CreateLogger("Microsoft.Hosting.Lifetime").IsEnabled(LogLevel.Information));
+    }
+
+    [Fact]
+    public void An_unknown_level_is_a_configuration_error_that_names_the_key()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => ConsoleLog.Filters(Configure(new() { ["Logging:LogLevel:Default"] = "Loud" })));
+        Assert.Contains("Logging:LogLevel:Default", error.Message, StringComparison.Ordinal);
+    }
+
+    private static IConfiguration Configure(Dictionary<string, string?> values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+}
