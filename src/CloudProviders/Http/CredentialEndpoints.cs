@@ -14,9 +14,15 @@ internal static class CredentialEndpoints
     {
         var group = routes.MapGroup("/api/v1/cloud-providers");
         var path = "/" + Provider.ComfyCloud.Slug;
-        group.MapGet(path, GetStatus);
-        group.MapPut(path, SetKey);
-        group.MapDelete(path, Revoke);
+        // Every service here is a singleton: take it from the root provider, because asking
+        // RequestServices would create and dispose a DI scope on every request.
+        var services = routes.ServiceProvider;
+        group.MapGet(path, (HttpRequest request) =>
+            GetStatus(request, services.GetRequiredService<CallerResolver>(), services.GetRequiredService<ReadCache>()));
+        group.MapPut(path, (HttpRequest request) =>
+            SetKey(request, services.GetRequiredService<CallerResolver>(), services.GetRequiredService<CredentialStore>(), services.GetRequiredService<Database>()));
+        group.MapDelete(path, (HttpRequest request) =>
+            Revoke(request, services.GetRequiredService<CallerResolver>(), services.GetRequiredService<CredentialStore>(), services.GetRequiredService<Database>()));
         return group;
     }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using CloudProviders.Credentials;
 
 namespace CloudProviders.Http;
@@ -48,7 +47,16 @@ internal static partial class RequestLog
     private static bool IsSafe(string? id) =>
         id is { Length: > 0 and <= MaxRequestIdLength } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':');
 
-    private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    /// <summary>
+    /// 128 random bits: unique enough to find a request by, and no secret, so the fast generator
+    /// will do (the cryptographic one costs a call into OpenSSL and a syscall on every request).
+    /// </summary>
+    private static string NewId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        Random.Shared.NextBytes(bytes);
+        return Convert.ToHexStringLower(bytes);
+    }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information,
         Message = "{Method} {Path} {StatusCode} {DurationMs:0.000} ms caller={CallerKind} request_id={RequestId}")]
