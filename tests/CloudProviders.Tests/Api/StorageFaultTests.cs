@@ -102,6 +102,99 @@ public sealed class StorageFaultTests : IDisposable
     public void Dispose() => _app.Dispose();
 }
 
+/// <summary>A full disk during a write, on a small tmpfs of its own: 503, and the old row stays.</summary>
+public sealed class DiskFullTests : IDisposable
+{
+    private readonly string _mount = Path.Combine(Path.GetTempPath(), "cloud-providers-tests", "full-" + Guid.NewGuid().ToString("N"));
+    private readonly bool _mounted;
+    private ServiceFactory? _app;
+
+    public DiskFullTests()
+    {
+        Directory.CreateDirectory(_mount);
+        _mounted = Run("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", _mount);
+    }
+
+    [SkippableFact]
+    public async Task A_write_on_a_full_disk_gets_503_and_leaves_the_old_row_intact_then_lands_once_there_is_room()
+    {
+        Skip.IfNot(_mounted, "mounting a small tmpfs needs root (CAP_SYS_ADMIN).");
+        _app = new ServiceFactory(settings => settings["Database:Path"] = Path.Combine(_mount, "full.db"));
+        _app.SeedTeamA();
+        using var client = _app.ClientWith(TestKeys.Hs256("alice"), ServiceFactory.TeamA);
+        var before = await client.GetStringAsync(HttpAssert.StatusPath);
+
+        // Fill what is left of the file system, so the next commit cannot grow the WAL.
+        var filler = Path.Combine(_mount, "filler");
+        try
+        {
+            using var stream = File.Create(filler);
+            var block = new byte[64 * 1024];
+            while (true)
+            {
+                stream.Write(block);
+                stream.Flush();
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        var put = await client.PutAsync(HttpAssert.StatusPath, Json("""{"api_key":"comfyui-should-not-land-000000"}"""));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, put.StatusCode);
+        Assert.Equal("1", put.Headers.RetryAfter?.ToString());
+        await HttpAssert.Error(put, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(before, await client.GetStringAsync(HttpAssert.StatusPath));
+        Assert.Equal(ServiceFactory.ComfyKey, _app.Get<Storage.CredentialStore>().ReadKey(ServiceFactory.TeamA, Credentials.Provider.ComfyCloud));
+
+        File.Delete(filler);
+        var recovered = await client.PutAsync(HttpAssert.StatusPath, Json("""{"api_key":"comfyui-lands-after-recovery-0000"}"""));
+        if (recovered.StatusCode == HttpStatusCode.ServiceUnavailable)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            recovered = await client.PutAsync(HttpAssert.StatusPath, Json("""{"api_key":"comfyui-lands-after-recovery-0000"}"""));
+        }
+        Assert.Equal(HttpStatusCode.OK, recovered.StatusCode);
+        Assert.Equal("comfyui-lands-after-recovery-0000", _app.Get<Storage.CredentialStore>().ReadKey(ServiceFactory.TeamA, Credentials.Provider.ComfyCloud));
+    }
+
+    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
+
+    private static bool Run(string command, params string[] arguments)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(command, arguments)
+            {
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            })!;
+            process.WaitForExit();
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        _app?.Dispose();
+        if (_mounted)
+        {
+            Run("umount", "-l", _mount);
+        }
+        try
+        {
+            Directory.Delete(_mount, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
 /// <summary>Path and method variants: what the service decided, held to.</summary>
 public sealed class PathVariantTests : IDisposable
 {

@@ -13,6 +13,7 @@ namespace CloudProviders.Tests.Support;
 public sealed class NativeBinary : IDisposable
 {
     private readonly List<Process> _servers = [];
+    private readonly List<Server> _logged = [];
 
     public NativeBinary()
     {
@@ -77,6 +78,20 @@ public sealed class NativeBinary : IDisposable
             process.Kill();
             throw new TimeoutException($"cloud-providers {string.Join(' ', args)} did not finish in 30 s.");
         }
+        // Every key piped in, and every key the command line makes, goes into the ledger; what the
+        // command prints is checked against it (only `key create` prints a key, by design).
+        SecretLedger.Record(stdin?.TrimEnd('\n'));
+        var printsKey = args.Length >= 2 && args[0] == "key" && args[1] == "create";
+        if (printsKey && process.ExitCode == 0)
+        {
+            SecretLedger.Record(stdout.Result.Trim());
+        }
+        var command = $"cloud-providers {string.Join(' ', args.Take(2))}";
+        SecretLedger.AssertClean($"the stderr of {command}", stderr.Result);
+        if (!printsKey)
+        {
+            SecretLedger.AssertClean($"the stdout of {command}", stdout.Result);
+        }
         return new Result(process.ExitCode, stdout.Result, stderr.Result);
     }
 
@@ -99,7 +114,7 @@ public sealed class NativeBinary : IDisposable
 
         public HttpClient Client(string? bearer = null, string? team = null)
         {
-            var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
+            var client = new HttpClient(new RecordingHandler(new HttpClientHandler())) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
             if (bearer is not null)
             {
                 client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + bearer);
@@ -124,6 +139,11 @@ public sealed class NativeBinary : IDisposable
         process.BeginErrorReadLine();
 
         var server = new Server(process, new Uri($"http://127.0.0.1:{port}"), output);
+        if (verb != "demo")
+        {
+            // The demo prints working curl commands, keys and all, on purpose.
+            _logged.Add(server);
+        }
         using var probe = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(1) };
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (DateTime.UtcNow < deadline)
@@ -177,6 +197,22 @@ public sealed class NativeBinary : IDisposable
 
     public void Dispose()
     {
+        SecretLeakException? leak = null;
+        try
+        {
+            foreach (var server in _logged)
+            {
+                SecretLedger.AssertClean("a server's output", server.Output);
+            }
+            foreach (var file in Directory.EnumerateFiles(Folder, "*.db", SearchOption.AllDirectories))
+            {
+                SecretLedger.AssertDatabaseClean(file);
+            }
+        }
+        catch (SecretLeakException e)
+        {
+            leak = e;
+        }
         foreach (var server in _servers)
         {
             try
@@ -198,6 +234,10 @@ public sealed class NativeBinary : IDisposable
         }
         catch (IOException)
         {
+        }
+        if (leak is not null)
+        {
+            throw leak;
         }
     }
 }

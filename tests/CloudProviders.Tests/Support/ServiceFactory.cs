@@ -41,6 +41,8 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
             ["Jwt:PublicKeysFile"] = pem,
         };
         edit?.Invoke(_settings);
+        SecretLedger.Record(ComfyKey);
+        SecretLedger.Record(TestKeys.Secret);
     }
 
     public string Folder { get; } = Path.Combine(Path.GetTempPath(), "cloud-providers-tests", Guid.NewGuid().ToString("N"));
@@ -84,8 +86,15 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         }
     }
 
-    internal string CreateKey(Guid team, ApiKeyKind kind, TimeSpan? lifetime = null) =>
-        Get<ApiKeyStore>().Create(team, kind, "test", lifetime)!;
+    internal string CreateKey(Guid team, ApiKeyKind kind, TimeSpan? lifetime = null)
+    {
+        var key = Get<ApiKeyStore>().Create(team, kind, "test", lifetime)!;
+        SecretLedger.Record(key);
+        return key;
+    }
+
+    /// <summary>A client whose requests and responses pass through the <see cref="SecretLedger"/>.</summary>
+    public new HttpClient CreateClient() => CreateDefaultClient(new RecordingHandler());
 
     public HttpClient ClientWith(string? bearer, Guid? team = null)
     {
@@ -103,6 +112,21 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
 
     protected override void Dispose(bool disposing)
     {
+        // What the service left behind is checked before the files go: its logs and its database.
+        // A leak fails the test that used this factory, after the cleanup.
+        SecretLeakException? leak = null;
+        if (disposing)
+        {
+            try
+            {
+                SecretLedger.AssertClean("the service's logs", string.Join('\n', Logs));
+                SecretLedger.AssertDatabaseClean(_settings["Database:Path"]!);
+            }
+            catch (SecretLeakException e)
+            {
+                leak = e;
+            }
+        }
         base.Dispose(disposing);
         if (disposing)
         {
@@ -115,6 +139,10 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
             catch (IOException)
             {
             }
+        }
+        if (leak is not null)
+        {
+            throw leak;
         }
     }
 
