@@ -24,7 +24,14 @@ internal static partial class App
         configure?.Invoke(builder);
 
         // Configure Kestrel and routing, and where to listen: 8080 unless told otherwise.
-        builder.WebHost.UseKestrelCore();
+        // Kestrel's own settings (limits, endpoints) come from the standard Kestrel section.
+        builder.WebHost.UseKestrelCore().ConfigureKestrel((context, kestrel) =>
+            kestrel.Configure(context.Configuration.GetSection("Kestrel"), reloadOnChange: false));
+#if IN_PROCESS_TLS
+        // The opt-in build (-p:InProcessTls=true): Kestrel's HTTPS endpoints and certificate
+        // settings. The default build leaves them out: TLS ends at the mesh or the ingress.
+        builder.WebHost.UseKestrelHttpsConfiguration();
+#endif
         builder.Services.AddRoutingCore();
         if (builder.Configuration["urls"] is null && builder.Configuration["http_ports"] is null)
         {
@@ -77,6 +84,9 @@ internal static partial class App
     public static void Initialize(IServiceProvider services)
     {
         var logger = Logger(services);
+#if !IN_PROCESS_TLS
+        RequirePlainHttp(services.GetRequiredService<IConfiguration>());
+#endif
         var settings = services.GetRequiredService<Settings>();
         var database = services.GetRequiredService<Database>();
         if (database.ReadOnly)
@@ -112,6 +122,25 @@ internal static partial class App
                 Thread.Sleep(TimeSpan.FromSeconds(settings.DrainSeconds));
             }
         });
+    }
+
+    /// <summary>
+    /// This build speaks plain HTTP: HTTPS endpoints or certificates in the configuration would
+    /// otherwise fail deep inside Kestrel's start, with a stack trace instead of one clear line.
+    /// </summary>
+    private static void RequirePlainHttp(IConfiguration configuration)
+    {
+        var urls = configuration["urls"] ?? "";
+        var https = urls.Contains("https:", StringComparison.OrdinalIgnoreCase)
+            || configuration.GetSection("Kestrel:Certificates").Exists()
+            || configuration.GetSection("Kestrel:Endpoints").GetChildren().Any(endpoint =>
+                (endpoint["Url"] ?? "").StartsWith("https:", StringComparison.OrdinalIgnoreCase)
+                || endpoint.GetSection("Certificate").Exists());
+        if (https)
+        {
+            throw new ConfigurationException(
+                "HTTPS is configured, but this build serves plain HTTP (TLS ends at the mesh or ingress); publish with -p:InProcessTls=true for TLS in process.");
+        }
     }
 
     /// <summary>SQLite's WAL needs to create files beside the database: say so plainly if it cannot.</summary>

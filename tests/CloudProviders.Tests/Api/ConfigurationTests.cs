@@ -66,6 +66,9 @@ public sealed class ConfigurationTests
     [InlineData("Encryption:Key", "bm90LTMyLWJ5dGVz", "exactly 32 bytes")]
     [InlineData("Jwt:ClockSkewSeconds", "-5", "Jwt:ClockSkewSeconds")]
     [InlineData("Jwt:PublicKeysFile", "/nonexistent/keys.pem", "Cannot read Jwt:PublicKeysFile")]
+    [InlineData("Kestrel:Endpoints:Https:Url", "https://127.0.0.1:8443", "-p:InProcessTls=true")]
+    [InlineData("Kestrel:Certificates:Default:Path", "/run/secrets/tls.pem", "serves plain HTTP")]
+    [InlineData("urls", "https://127.0.0.1:8443", "serves plain HTTP")]
     public async Task A_configuration_error_stops_startup_with_one_clear_line(string key, string? value, string expected)
     {
         var error = await StartupError(key, value);

@@ -15,17 +15,25 @@ public sealed class NativeBinary : IDisposable
     private readonly List<Process> _servers = [];
     private readonly List<Server> _logged = [];
 
-    public NativeBinary()
+    public NativeBinary() : this(Locate("CLOUD_PROVIDERS_BINARY", "publish")) { }
+
+    public NativeBinary(string path)
     {
         Directory.CreateDirectory(Folder);
-        Path = Locate();
+        Path = path;
     }
+
+    /// <summary>The opt-in build with TLS in process (<c>-p:InProcessTls=true</c>).</summary>
+    public static NativeBinary WithTls() => new(Locate("CLOUD_PROVIDERS_TLS_BINARY", "publish-tls"));
 
     public string Path { get; }
 
     public string Folder { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "cloud-providers-native", Guid.NewGuid().ToString("N"));
 
     public string DatabasePath => System.IO.Path.Combine(Folder, "native.db");
+
+    /// <summary>Where an HTTPS server's certificate (PEM) is, with its key beside it (<c>.key</c>).</summary>
+    public string CertificatePath => System.IO.Path.Combine(Folder, "tls.pem");
 
     /// <summary>Environment for every run: the test JWT settings, in the <c>__</c> form.</summary>
     public Dictionary<string, string> Environment { get; } = new()
@@ -35,10 +43,10 @@ public sealed class NativeBinary : IDisposable
         ["Jwt__SigningKey"] = TestKeys.Secret,
     };
 
-    /// <summary>Where <c>tests/run.sh</c> publishes, unless CLOUD_PROVIDERS_BINARY says otherwise.</summary>
-    private static string Locate()
+    /// <summary>Where <c>tests/run.sh</c> publishes, unless the environment variable says otherwise.</summary>
+    private static string Locate(string variable, string folder)
     {
-        if (System.Environment.GetEnvironmentVariable("CLOUD_PROVIDERS_BINARY") is { Length: > 0 } fromEnvironment)
+        if (System.Environment.GetEnvironmentVariable(variable) is { Length: > 0 } fromEnvironment)
         {
             return System.IO.Path.GetFullPath(fromEnvironment);
         }
@@ -46,7 +54,7 @@ public sealed class NativeBinary : IDisposable
         {
             if (File.Exists(System.IO.Path.Combine(dir.FullName, "CloudProviders.sln")))
             {
-                var path = System.IO.Path.Combine(dir.FullName, "artifacts", "publish", "cloud-providers");
+                var path = System.IO.Path.Combine(dir.FullName, "artifacts", folder, "cloud-providers");
                 return File.Exists(path)
                     ? path
                     : throw new FileNotFoundException($"No published binary at {path}. Run `bash tests/run.sh`, which publishes it first.");
@@ -105,8 +113,11 @@ public sealed class NativeBinary : IDisposable
         return result.Stdout;
     }
 
+    /// <summary>How clients of this binary's servers connect: plain, or trusting one pinned certificate.</summary>
+    public Func<HttpMessageHandler> NewHandler { get; set; } = () => new HttpClientHandler();
+
     /// <summary>A running server on a free loopback port, ready (its /healthz answered).</summary>
-    public sealed class Server(Process process, Uri baseAddress, StringBuilder output)
+    public sealed class Server(Process process, Uri baseAddress, StringBuilder output, Func<HttpMessageHandler> newHandler)
     {
         public Process Process => process;
         public Uri BaseAddress => baseAddress;
@@ -114,7 +125,7 @@ public sealed class NativeBinary : IDisposable
 
         public HttpClient Client(string? bearer = null, string? team = null)
         {
-            var client = new HttpClient(new RecordingHandler(new HttpClientHandler())) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
+            var client = new HttpClient(new RecordingHandler(newHandler())) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
             if (bearer is not null)
             {
                 client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + bearer);
@@ -127,10 +138,18 @@ public sealed class NativeBinary : IDisposable
         }
     }
 
-    public async Task<Server> ServeAsync(string verb = "serve", Func<string, bool>? readyWhen = null)
+    /// <param name="https">Listen through the standard Kestrel endpoint settings with the certificate at <see cref="CertificatePath"/> (the TLS build), not <c>--urls</c>.</param>
+    public async Task<Server> ServeAsync(string verb = "serve", Func<string, bool>? readyWhen = null, bool https = false)
     {
         var port = FreePort();
-        var process = Start([verb, "--db", DatabasePath, "--urls", $"http://127.0.0.1:{port}"], redirectInput: false);
+        var address = new Uri($"{(https ? "https" : "http")}://127.0.0.1:{port}");
+        if (https)
+        {
+            Environment["Kestrel__Endpoints__Https__Url"] = address.ToString();
+            Environment["Kestrel__Endpoints__Https__Certificate__Path"] = CertificatePath;
+            Environment["Kestrel__Endpoints__Https__Certificate__KeyPath"] = CertificatePath + ".key";
+        }
+        var process = Start(https ? [verb, "--db", DatabasePath] : [verb, "--db", DatabasePath, "--urls", address.ToString()], redirectInput: false);
         _servers.Add(process);
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
@@ -138,13 +157,13 @@ public sealed class NativeBinary : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var server = new Server(process, new Uri($"http://127.0.0.1:{port}"), output);
+        var server = new Server(process, address, output, NewHandler);
         if (verb != "demo")
         {
             // The demo prints working curl commands, keys and all, on purpose.
             _logged.Add(server);
         }
-        using var probe = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(1) };
+        using var probe = new HttpClient(NewHandler()) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(1) };
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (DateTime.UtcNow < deadline)
         {
