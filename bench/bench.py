@@ -162,7 +162,9 @@ def main():
     rows = []
     files_aot, bytes_aot = size(args.aot)
     files_jit, bytes_jit = size(args.jit)
-    rows.append(("Published output (files, bytes; no .dbg)", f"{files_aot} files, {bytes_aot / 1e6:.1f} MB", f"{files_jit} files, {bytes_jit / 1e6:.1f} MB"))
+    def files(count, size):
+        return f"{count} file{'' if count == 1 else 's'}, {size / 1e6:.2f} MB ({size:,} bytes)"
+    rows.append(("Published output (files, bytes; no .dbg)", files(files_aot, bytes_aot), files(files_jit, bytes_jit)))
 
     # Cold start, AOT and JIT alternately.
     print(f"Cold start: {args.runs} runs each, alternating...", file=sys.stderr)
