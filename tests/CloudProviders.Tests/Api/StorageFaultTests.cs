@@ -81,23 +81,7 @@ public sealed class StorageFaultTests : IDisposable
 
     private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 
-    private static bool Chattr(string flag, string[] files)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("chattr", [flag, .. files])
-            {
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            })!;
-            process.WaitForExit();
-            return process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
-    }
+    private static bool Chattr(string flag, string[] files) => ExternalCommand.Succeeds("chattr", [flag, .. files]);
 
     public void Dispose() => _app.Dispose();
 }
@@ -112,7 +96,7 @@ public sealed class DiskFullTests : IDisposable
     public DiskFullTests()
     {
         Directory.CreateDirectory(_mount);
-        _mounted = Run("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", _mount);
+        _mounted = ExternalCommand.Succeeds("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", _mount);
     }
 
     [SkippableFact]
@@ -160,30 +144,12 @@ public sealed class DiskFullTests : IDisposable
 
     private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 
-    private static bool Run(string command, params string[] arguments)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(command, arguments)
-            {
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            })!;
-            process.WaitForExit();
-            return process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
-    }
-
     public void Dispose()
     {
         _app?.Dispose();
         if (_mounted)
         {
-            Run("umount", "-l", _mount);
+            ExternalCommand.Succeeds("umount", "-l", _mount);
         }
         try
         {
