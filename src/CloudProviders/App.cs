@@ -24,7 +24,7 @@ internal static partial class App
         configure?.Invoke(builder);
 
         // Configure Kestrel and routing, and where to listen: 8080 unless told otherwise.
-        // Kestrel's own settings (limits, endpoints) come from the standard Kestrel section.
+        // Endpoints (and, in the TLS build, their certificates) may come from the standard Kestrel section.
         builder.WebHost.UseKestrelCore().ConfigureKestrel((context, kestrel) =>
             kestrel.Configure(context.Configuration.GetSection("Kestrel"), reloadOnChange: false));
 #if IN_PROCESS_TLS
