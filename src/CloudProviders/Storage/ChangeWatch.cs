@@ -18,6 +18,8 @@ internal sealed partial class ChangeWatch(Database database) : IDisposable
     private sqlite3_stmt? _dataVersion;
     private FileIdentity _identity;
     private long _lastDataVersion = -1;
+    private WalIndex _walIndex;
+    private WalIndex.Header _lastHeader;
     private long _generation;
 
     /// <summary>
@@ -33,12 +35,23 @@ internal sealed partial class ChangeWatch(Database database) : IDisposable
             {
                 Reopen(identity);
             }
+            if (_walIndex.TryRead(out var header))
+            {
+                // Every commit rewrites the WAL-index header; reading it is a memory compare.
+                if (header != _lastHeader)
+                {
+                    _lastHeader = header;
+                    _generation++;
+                }
+                return _generation;
+            }
             var version = ReadDataVersion();
             if (version != _lastDataVersion)
             {
                 _lastDataVersion = version;
                 _generation++;
             }
+            _lastHeader = default;
             return _generation;
         }
     }
@@ -61,6 +74,10 @@ internal sealed partial class ChangeWatch(Database database) : IDisposable
         SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
         _dataVersion = statement;
         _identity = identity;
+        // The read above mapped the WAL index, if the file is in WAL mode.
+        ReadDataVersion();
+        _walIndex = WalIndex.Of(_connection);
+        _lastHeader = default;
     }
 
     private long ReadDataVersion()
@@ -82,6 +99,7 @@ internal sealed partial class ChangeWatch(Database database) : IDisposable
 
     private void Close()
     {
+        _walIndex = default;
         _dataVersion?.Dispose();
         _connection?.Dispose();
         _dataVersion = null;
