@@ -6,8 +6,9 @@ namespace CloudProviders.Storage;
 
 /// <summary>
 /// Tells cheaply whether the database may have changed since the last look, so that read caches
-/// stay exact: a commit by any other connection, in this process or another, moves
-/// <c>PRAGMA data_version</c> on a connection held open for the purpose; a file deleted or replaced
+/// stay exact: a commit by any other connection, in this process or another, rewrites the
+/// WAL-index header that a connection held open for the purpose maps (<see cref="WalIndex"/>), or,
+/// where there is none, moves <c>PRAGMA data_version</c> on that connection; a file deleted or replaced
 /// underneath (an atomic rename by a restore or a replicator) changes the file's identity, which
 /// the held connection cannot see, so that is checked with <c>statx</c> too.
 /// </summary>
