@@ -75,7 +75,7 @@ internal sealed partial class ChangeWatch(Database database) : IDisposable
         SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
         _dataVersion = statement;
         _identity = identity;
-        // The read above mapped the WAL index, if the file is in WAL mode.
+        // One read maps the WAL index (in WAL mode), so that its header can be found.
         ReadDataVersion();
         _walIndex = WalIndex.Of(_connection);
         _lastHeader = default;
