@@ -70,7 +70,7 @@ def get(port, path, token=None, timeout=5.0):
 
 
 def start(binary, env, port, core=None):
-    command = [binary, "serve", "--urls", f"http://127.0.0.1:{port}"]
+    command = [binary, *([] if binary.endswith("bare-host") else ["serve"]), "--urls", f"http://127.0.0.1:{port}"]
     if core is not None:
         command = ["taskset", "-c", core, *command]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -142,6 +142,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--aot", required=True)
     parser.add_argument("--jit", required=True)
+    parser.add_argument("--floor", required=True, help="the bare host (bench/BareHost), for the cold-start floor")
     parser.add_argument("--work", required=True)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -168,16 +169,19 @@ def main():
 
     # Cold start, AOT and JIT alternately.
     print(f"Cold start: {args.runs} runs each, alternating...", file=sys.stderr)
-    samples = {aot: [], jit: []}
-    cold_start_ms(aot, env, sk)  # warm the page cache for both binaries once
-    cold_start_ms(jit, env, sk)
+    floor = args.floor
+    samples = {aot: [], jit: [], floor: []}
+    for binary in samples:  # warm the page cache for every binary once
+        cold_start_ms(binary, env, sk)
     for _ in range(args.runs):
-        for binary in (aot, jit):
+        for binary in (aot, jit, floor):
             samples[binary].append(cold_start_ms(binary, env, sk))
 
     def describe(values):
         return f"{statistics.median(values):.1f} ms (min {min(values):.1f}, max {max(values):.1f})"
     rows.append((f"Cold start to first 200, sk key, median of {args.runs}", describe(samples[aot]), describe(samples[jit])))
+    rows.append(("Cold start floor: a bare AOT host with one constant route, same settings, same run",
+                 describe(samples[floor]), ""))
 
     results = {}
     for name, binary in (("aot", aot), ("jit", jit)):

@@ -36,4 +36,10 @@ publish -o "$out/aot"
 publish --self-contained false -p:PublishAot=false -p:EnableRequestDelegateGenerator=true \
   -p:PublishReadyToRun=false -o "$out/jit"
 
-exec python3 bench/bench.py --aot "$out/aot" --jit "$out/jit" --work "$out/work" "$@"
+# The floor: a bare host with the same start-up settings and one constant route.
+if ! dotnet publish bench/BareHost -c Release -r linux-x64 -o "$out/floor" > "$out/publish.log" 2>&1; then
+  cat "$out/publish.log" >&2
+  exit 1
+fi
+
+exec python3 bench/bench.py --aot "$out/aot" --jit "$out/jit" --floor "$out/floor/bare-host" --work "$out/work" "$@"

@@ -60,7 +60,7 @@ internal static class ApiKeys
     {
         Span<byte> utf8 = stackalloc byte[Length];
         var written = Encoding.ASCII.GetBytes(key, utf8);
-        return SHA256.HashData(utf8[..written]);
+        return Sha256.HashData(utf8[..written]);
     }
 
     /// <summary>Whether the text has the shape of a key's public id (for <c>key revoke</c>).</summary>

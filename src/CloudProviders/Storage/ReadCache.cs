@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using CloudProviders.Auth;
 using CloudProviders.Credentials;
 using CloudProviders.Http;
 
@@ -48,11 +48,11 @@ internal sealed class ReadCache(ChangeWatch changes, ApiKeyStore keys, TeamStore
     /// <summary>128 bits of the token's SHA-256: the cache never holds a key in plain form.</summary>
     internal static UInt128 TokenId(string token)
     {
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        Span<byte> hash = stackalloc byte[Sha256.HashSizeInBytes];
         var length = Encoding.UTF8.GetByteCount(token);
         var utf8 = length <= 1024 ? stackalloc byte[length] : new byte[length];
         Encoding.UTF8.GetBytes(token, utf8);
-        SHA256.HashData(utf8, hash);
+        Sha256.HashData(utf8, hash);
         return BinaryPrimitives.ReadUInt128LittleEndian(hash);
     }
 
