@@ -59,6 +59,14 @@ internal sealed partial class ChangeWatch(Database database) : IDisposable
 
     private void Reopen(FileIdentity identity)
     {
+        if (_connection is not null)
+        {
+            // The file was replaced or removed, but its -wal and -shm files keep their names:
+            // whatever opens the path next would read the old file's frames over the new one.
+            // Check them into the old file (which this connection still holds) and truncate them.
+            // Best effort: a reader mid-transaction on the old file can make this give up.
+            _ = raw.sqlite3_wal_checkpoint_v2(_connection.Handle, null, raw.SQLITE_CHECKPOINT_TRUNCATE, out _, out _);
+        }
         Close();
         // Pooled connections still hold the old file open: drop them too.
         SqliteConnection.ClearAllPools();
@@ -68,7 +76,9 @@ internal sealed partial class ChangeWatch(Database database) : IDisposable
         {
             throw new SqliteException("The database file is missing.", 14 /* SQLITE_CANTOPEN */);
         }
-        _connection = database.OpenReadOnly();
+        // Read-write (read-only on a replica), so that it can checkpoint the file it holds when
+        // that file is replaced; it never writes.
+        _connection = database.Open();
         // The raw statement, prepared once: this runs on every request, and ADO.NET's command
         // machinery would cost more than the pragma itself.
         var rc = raw.sqlite3_prepare_v2(_connection.Handle, "PRAGMA data_version;", out var statement);

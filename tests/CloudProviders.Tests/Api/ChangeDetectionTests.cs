@@ -32,15 +32,28 @@ public sealed class ChangeDetectionTests : IDisposable
     }
 
     [Fact]
-    public async Task A_file_replaced_by_an_atomic_rename_is_read_at_the_next_request()
+    public Task A_file_replaced_by_an_atomic_rename_is_read_at_the_next_request() => ReplaceAndReadAsync(_app);
+
+    [Fact]
+    public async Task A_file_replaced_after_writes_the_watch_saw_is_read_without_the_old_files_WAL()
     {
-        var key = _app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk);
-        using var client = _app.ClientWith(key);
+        // The watch opens before anything writes (a restart, then a read), so the writes that
+        // follow stay in the WAL, whose name the replacement file inherits.
+        using var app = new ServiceFactory();
+        app.Get<ReadCache>().Generation();
+        app.SeedTeamA();
+        await ReplaceAndReadAsync(app);
+    }
+
+    private static async Task ReplaceAndReadAsync(ServiceFactory app)
+    {
+        var key = app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk);
+        using var client = app.ClientWith(key);
         await HttpAssert.Json(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
 
         // A restore or a snapshot replicator lands a new copy beside the file and renames it over.
-        var copy = _app.DatabasePath + ".incoming";
-        using (var source = new SqliteConnection($"Data Source={_app.DatabasePath}"))
+        var copy = app.DatabasePath + ".incoming";
+        using (var source = new SqliteConnection($"Data Source={app.DatabasePath}"))
         {
             source.Open();
             using var command = source.CreateCommand();
@@ -48,10 +61,10 @@ public sealed class ChangeDetectionTests : IDisposable
             command.ExecuteNonQuery();
         }
         var incoming = new Database(copy);
-        new CredentialStore(incoming, TimeProvider.System, new Lazy<CredentialCipher>(_app.Get<CredentialCipher>))
+        new CredentialStore(incoming, TimeProvider.System, new Lazy<CredentialCipher>(app.Get<CredentialCipher>))
             .Revoke(ServiceFactory.TeamA, Provider.ComfyCloud, Actor.Cli);
         SqliteConnection.ClearAllPools();
-        File.Move(copy, _app.DatabasePath, overwrite: true);
+        File.Move(copy, app.DatabasePath, overwrite: true);
 
         var body = await HttpAssert.Json(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
         Assert.Equal("revoked", body.GetProperty("credential_status").GetString());
