@@ -145,7 +145,9 @@ def main():
     parser.add_argument("--floor", required=True, help="the bare host (bench/BareHost), for the cold-start floor")
     parser.add_argument("--work", required=True)
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of the three throughput runs, interleaved; the table gives their medians")
     args = parser.parse_args()
 
     aot, jit = os.path.join(args.aot, "cloud-providers"), os.path.join(args.jit, "cloud-providers")
@@ -201,9 +203,15 @@ def main():
             time.sleep(1)
             idle = rss_mb(process.pid)
             figures = {}
-            figures["sk"] = wrk(port, STATUS, sk, args.duration)
-            figures["jwt"] = wrk(port, STATUS, token, args.duration, team=TEAM)
-            figures["healthz"] = wrk(port, "/healthz", None, args.duration)
+            # The three endpoints interleaved, round after round, so that a noisy moment on the
+            # machine lands on all of them alike; each figure is the median of its rounds.
+            rounds = {"sk": [], "jwt": [], "healthz": []}
+            for _ in range(args.rounds):
+                rounds["sk"].append(wrk(port, STATUS, sk, args.duration))
+                rounds["jwt"].append(wrk(port, STATUS, token, args.duration, team=TEAM))
+                rounds["healthz"].append(wrk(port, "/healthz", None, args.duration))
+            for key, runs in rounds.items():
+                figures[key] = tuple(statistics.median(run[i] for run in runs) for i in range(3))
             if name == "aot":
                 # Timing of refusals: a key nobody has, and a real key's id with the wrong secret.
                 figures["unknown"] = wrk(port, STATUS, "sk-" + "u" * 43, args.duration, expect_errors=True)
@@ -235,7 +243,7 @@ def main():
     rows.append(("JIT / AOT cold start (medians)", f"{ratio:.1f}x faster", ""))
 
     print(f"\n{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores; server on core {SERVER_CORE}, wrk on core {CLIENT_CORE}; "
-          f"{args.duration} s per wrk run.\n")
+          f"{args.duration} s per wrk run; throughput figures are medians of {args.rounds} interleaved rounds.\n")
     print("| figure | AOT | JIT |")
     print("|---|---|---|")
     for row in rows:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark: size, cold start (AOT vs JIT), memory, and throughput/p99 under wrk.
-# Usage: bash bench/run.sh [--runs N] [--duration SECONDS]
+# Usage: bash bench/run.sh [--runs N] [--duration SECONDS] [--rounds R]
 # Prints one Markdown table; the README's benchmark section quotes its latest output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
