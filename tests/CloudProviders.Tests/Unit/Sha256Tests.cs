@@ -5,7 +5,7 @@ using CsCheck;
 
 namespace CloudProviders.Tests.Unit;
 
-/// <summary>The request path's managed SHA-256 agrees with the platform's, so stored key hashes still match.</summary>
+/// <summary>The request path's SHA-256 agrees with the platform's on both of its paths (managed up to one block), so stored key hashes still match.</summary>
 public sealed class Sha256Tests
 {
     [Theory]
