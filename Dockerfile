@@ -2,7 +2,7 @@
 # Build: the .NET AOT SDK image compiles one native executable.
 FROM mcr.microsoft.com/dotnet/sdk:10.0-noble-aot AS build
 WORKDIR /src
-COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY global.json Directory.Build.props Directory.Packages.props NativeStartup.props .editorconfig ./
 COPY src/CloudProviders/CloudProviders.csproj src/CloudProviders/
 RUN dotnet restore src/CloudProviders -r linux-x64
 COPY src/ src/

@@ -70,7 +70,7 @@ def get(port, path, token=None, timeout=5.0):
 
 
 def start(binary, env, port, core=None):
-    command = [binary, *([] if binary.endswith("bare-host") else ["serve"]), "--urls", f"http://127.0.0.1:{port}"]
+    command = [binary, "serve", "--urls", f"http://127.0.0.1:{port}"]  # the bare host ignores "serve"
     if core is not None:
         command = ["taskset", "-c", core, *command]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
