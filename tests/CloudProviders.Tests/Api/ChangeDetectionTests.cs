@@ -4,15 +4,24 @@ using CloudProviders.Credentials;
 using CloudProviders.Storage;
 using CloudProviders.Tests.Support;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudProviders.Tests.Api;
 
 /// <summary>The read cache never serves what the file no longer says.</summary>
 public sealed class ChangeDetectionTests : IDisposable
 {
-    private readonly ServiceFactory _app = new();
+    private readonly TestClock _clock = new();
+    private readonly ServiceFactory _app;
 
-    public ChangeDetectionTests() => _app.SeedTeamA();
+    public ChangeDetectionTests()
+    {
+        _app = WithClock(_clock);
+        _app.SeedTeamA();
+    }
+
+    private static ServiceFactory WithClock(TestClock clock) =>
+        new(null, services => services.AddSingleton<TimeProvider>(clock));
 
     [Fact]
     public async Task A_write_through_another_connection_is_served_at_the_next_request()
@@ -32,20 +41,39 @@ public sealed class ChangeDetectionTests : IDisposable
     }
 
     [Fact]
-    public Task A_file_replaced_by_an_atomic_rename_is_read_at_the_next_request() => ReplaceAndReadAsync(_app);
+    public Task A_file_replaced_by_an_atomic_rename_is_read_once_the_identity_check_is_due() => ReplaceAndReadAsync(_app, _clock);
+
+    [Fact]
+    public void Commits_are_seen_at_once_and_the_files_identity_at_most_once_per_interval()
+    {
+        var watch = _app.Get<ChangeWatch>();
+        var start = watch.Generation();
+        _app.Get<TeamStore>().AddMember(ServiceFactory.TeamA, "frank", Role.Member);
+        SqliteFiles.Checkpoint(_app.DatabasePath);
+        var afterCommit = watch.Generation();
+        Assert.NotEqual(start, afterCommit);
+
+        // Replaced underneath: no system call looks before the interval is up, then one does.
+        File.Copy(_app.DatabasePath, _app.DatabasePath + ".copy");
+        File.Move(_app.DatabasePath + ".copy", _app.DatabasePath, overwrite: true);
+        Assert.Equal(afterCommit, watch.Generation());
+        _clock.Advance(ChangeWatch.IdentityCheckInterval);
+        Assert.NotEqual(afterCommit, watch.Generation());
+    }
 
     [Fact]
     public async Task A_file_replaced_after_writes_the_watch_saw_is_read_without_the_old_files_WAL()
     {
         // The watch opens before anything writes (a restart, then a read), so the writes that
         // follow stay in the WAL, whose name the replacement file inherits.
-        using var app = new ServiceFactory();
+        var clock = new TestClock();
+        using var app = WithClock(clock);
         app.Get<ReadCache>().Generation();
         app.SeedTeamA();
-        await ReplaceAndReadAsync(app);
+        await ReplaceAndReadAsync(app, clock);
     }
 
-    private static async Task ReplaceAndReadAsync(ServiceFactory app)
+    private static async Task ReplaceAndReadAsync(ServiceFactory app, TestClock clock)
     {
         var key = app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk);
         using var client = app.ClientWith(key);
@@ -65,6 +93,7 @@ public sealed class ChangeDetectionTests : IDisposable
             .Revoke(ServiceFactory.TeamA, Provider.ComfyCloud, Actor.Cli);
         SqliteConnection.ClearAllPools();
         File.Move(copy, app.DatabasePath, overwrite: true);
+        clock.Advance(ChangeWatch.IdentityCheckInterval);
 
         var body = await HttpAssert.Json(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
         Assert.Equal("revoked", body.GetProperty("credential_status").GetString());
@@ -79,6 +108,7 @@ public sealed class ChangeDetectionTests : IDisposable
         var aside = _app.DatabasePath + ".aside";
         SqliteFiles.Checkpoint(_app.DatabasePath);
         File.Move(_app.DatabasePath, aside);
+        _clock.Advance(ChangeWatch.IdentityCheckInterval);
 
         await HttpAssert.Error(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.ServiceUnavailable);
         await HttpAssert.Error(await client.GetAsync("/readyz"), HttpStatusCode.ServiceUnavailable);

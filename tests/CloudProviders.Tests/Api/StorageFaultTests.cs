@@ -1,16 +1,23 @@
 using System.Net;
 using System.Security.Cryptography;
 using CloudProviders.Auth;
+using CloudProviders.Storage;
 using CloudProviders.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudProviders.Tests.Api;
 
 /// <summary>A failing disk: the process stays up, answers 503, and recovers when the file does.</summary>
 public sealed class StorageFaultTests : IDisposable
 {
-    private readonly ServiceFactory _app = new();
+    private readonly TestClock _clock = new();
+    private readonly ServiceFactory _app;
 
-    public StorageFaultTests() => _app.SeedTeamA();
+    public StorageFaultTests()
+    {
+        _app = new ServiceFactory(null, services => services.AddSingleton<TimeProvider>(_clock));
+        _app.SeedTeamA();
+    }
 
     private byte[] TakeGoodCopy()
     {
@@ -31,6 +38,7 @@ public sealed class StorageFaultTests : IDisposable
         var bad = damage == "random" ? RandomNumberGenerator.GetBytes(copy.Length) : copy[..(copy.Length / 3)];
         await File.WriteAllBytesAsync(_app.DatabasePath + ".bad", bad);
         File.Move(_app.DatabasePath + ".bad", _app.DatabasePath, overwrite: true);
+        _clock.Advance(ChangeWatch.IdentityCheckInterval);
 
         var response = await client.GetAsync(HttpAssert.StatusPath);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
@@ -41,6 +49,7 @@ public sealed class StorageFaultTests : IDisposable
 
         await File.WriteAllBytesAsync(_app.DatabasePath + ".good", copy);
         File.Move(_app.DatabasePath + ".good", _app.DatabasePath, overwrite: true);
+        _clock.Advance(ChangeWatch.IdentityCheckInterval);
         Assert.Equal(good, await client.GetStringAsync(HttpAssert.StatusPath));
         await HttpAssert.Json(await client.GetAsync("/readyz"), HttpStatusCode.OK);
     }

@@ -1,11 +1,21 @@
+using System.Diagnostics;
+
 namespace CloudProviders.Tests.Support;
 
-/// <summary>A clock the test moves by hand; it starts at the real time, in whole seconds.</summary>
+/// <summary>A clock the test moves by hand: it starts at the real time, in whole seconds, and stands still.</summary>
 internal sealed class TestClock : TimeProvider
 {
+    private readonly long _startTimestamp = Stopwatch.GetTimestamp();
     private DateTimeOffset _now = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+    private TimeSpan _advanced;
 
     public override DateTimeOffset GetUtcNow() => _now;
 
-    public void Advance(TimeSpan by) => _now += by;
+    public override long GetTimestamp() => _startTimestamp + (long)(_advanced.TotalSeconds * TimestampFrequency);
+
+    public void Advance(TimeSpan by)
+    {
+        _now += by;
+        _advanced += by;
+    }
 }
