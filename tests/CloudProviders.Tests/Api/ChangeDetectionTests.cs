@@ -4,7 +4,6 @@ using CloudProviders.Credentials;
 using CloudProviders.Storage;
 using CloudProviders.Tests.Support;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudProviders.Tests.Api;
 
@@ -16,12 +15,9 @@ public sealed class ChangeDetectionTests : IDisposable
 
     public ChangeDetectionTests()
     {
-        _app = WithClock(_clock);
+        _app = ServiceFactory.WithClock(_clock);
         _app.SeedTeamA();
     }
-
-    private static ServiceFactory WithClock(TestClock clock) =>
-        new(null, services => services.AddSingleton<TimeProvider>(clock));
 
     [Fact]
     public async Task A_write_through_another_connection_is_served_at_the_next_request()
@@ -67,7 +63,7 @@ public sealed class ChangeDetectionTests : IDisposable
         // The watch opens before anything writes (a restart, then a read), so the writes that
         // follow stay in the WAL, whose name the replacement file inherits.
         var clock = new TestClock();
-        using var app = WithClock(clock);
+        using var app = ServiceFactory.WithClock(clock);
         app.Get<ReadCache>().Generation();
         app.SeedTeamA();
         await ReplaceAndReadAsync(app, clock);

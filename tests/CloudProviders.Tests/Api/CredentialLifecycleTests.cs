@@ -4,7 +4,6 @@ using CloudProviders.Auth;
 using CloudProviders.Credentials;
 using CloudProviders.Storage;
 using CloudProviders.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudProviders.Tests.Api;
 
@@ -15,7 +14,7 @@ public sealed class CredentialLifecycleTests : IDisposable
 
     public CredentialLifecycleTests()
     {
-        _app = new ServiceFactory(null, services => services.AddSingleton<TimeProvider>(_clock));
+        _app = ServiceFactory.WithClock(_clock);
         _app.SeedTeamA(withCredential: false);
     }
 

@@ -1,7 +1,6 @@
 using System.Net;
 using CloudProviders.Auth;
 using CloudProviders.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudProviders.Tests.Api;
 
@@ -12,7 +11,7 @@ public sealed class ErrorShapeTests : IDisposable
 
     public ErrorShapeTests()
     {
-        _app = new ServiceFactory(null, services => services.AddSingleton<TimeProvider>(_clock));
+        _app = ServiceFactory.WithClock(_clock);
         _app.SeedTeamA();
     }
 

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using CloudProviders.Auth;
 using CloudProviders.Storage;
 using CloudProviders.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudProviders.Tests.Api;
 
@@ -15,7 +14,7 @@ public sealed class StorageFaultTests : IDisposable
 
     public StorageFaultTests()
     {
-        _app = new ServiceFactory(null, services => services.AddSingleton<TimeProvider>(_clock));
+        _app = ServiceFactory.WithClock(_clock);
         _app.SeedTeamA();
     }
 

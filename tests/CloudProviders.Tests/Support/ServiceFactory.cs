@@ -67,6 +67,10 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         }
     }
 
+    /// <summary>The service on a clock the test controls.</summary>
+    internal static ServiceFactory WithClock(TimeProvider clock) =>
+        new(null, services => services.AddSingleton<TimeProvider>(clock));
+
     internal T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>Team A with alice (owner), bob (member), carol (viewer), dave (admin), and its credential.</summary>
