@@ -17,11 +17,14 @@ internal static partial class App
         // the slim builder registers costs start-up time, much of it spent building generic types
         // at run time. Configuration is read once and never watched.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = args });
-        builder.Configuration
-            .AddJsonFile(Path.Combine(builder.Environment.ContentRootPath, "appsettings.json"), optional: true, reloadOnChange: false)
-            .AddEnvironmentVariables("ASPNETCORE_")
-            .AddEnvironmentVariables()
-            .AddCommandLine(args);
+        try
+        {
+            builder.Configuration.AddServiceSources(builder.Environment.ContentRootPath, args);
+        }
+        catch (InvalidDataException)
+        {
+            throw ConfigurationSources.MalformedFile(builder.Environment.ContentRootPath);
+        }
         configure?.Invoke(builder);
 
         // Configure Kestrel and routing, and where to listen: 8080 unless told otherwise.
@@ -47,9 +50,12 @@ internal static partial class App
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => Settings.From(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton(sp => new Database(sp.GetRequiredService<Settings>().DatabasePath, sp.GetRequiredService<Settings>().ReadOnly));
-        services.AddSingleton(sp => new CredentialCipher(MasterKey.Load(
+        services.AddSingleton(sp => StorageSetup.Prepare(
             sp.GetRequiredService<Settings>(),
-            notice => LogNotice(Logger(sp), notice))));
+            sp.GetRequiredService<Database>(),
+            notice => LogNotice(Logger(sp), notice),
+            warning => LogNotice(Logger(sp), warning)));
+        services.AddSingleton(sp => sp.GetRequiredService<StorageSetup.Prepared>().Cipher);
         services.AddSingleton(sp => new CredentialStore(
             sp.GetRequiredService<Database>(),
             sp.GetRequiredService<TimeProvider>(),
@@ -80,15 +86,20 @@ internal static partial class App
 
     /// <summary>
     /// Everything that must hold before the first request: valid configuration, a migrated
-    /// database, a master key. Throws <see cref="ConfigurationException"/> with one clear line.
+    /// database, the database's master key. Every setting is checked before any file is created
+    /// or changed. Throws <see cref="ConfigurationException"/> with one clear line.
     /// </summary>
     public static void Initialize(IServiceProvider services)
     {
         var logger = Logger(services);
-#if !IN_PROCESS_TLS
+#if IN_PROCESS_TLS
+        ListenUrls.Validate(services.GetRequiredService<IConfiguration>(), tls: true);
+#else
         RequirePlainHttp(services.GetRequiredService<IConfiguration>());
+        ListenUrls.Validate(services.GetRequiredService<IConfiguration>(), tls: false);
 #endif
         var settings = services.GetRequiredService<Settings>();
+        var jwt = services.GetRequiredService<JwtValidator>();
         var database = services.GetRequiredService<Database>();
         if (database.ReadOnly)
         {
@@ -101,14 +112,13 @@ internal static partial class App
         else
         {
             RequireWritableDirectory(database.Path);
-            var previous = Schema.Migrate(database);
+            var previous = services.GetRequiredService<StorageSetup.Prepared>().PreviousVersion;
             if (previous != Schema.Version)
             {
                 LogMigrated(logger, database.Path, previous, Schema.Version);
             }
-            services.GetRequiredService<CredentialCipher>();
         }
-        if (!services.GetRequiredService<JwtValidator>().Enabled)
+        if (!jwt.Enabled)
         {
             LogNotice(logger, "No JWT key is configured (Jwt:SigningKey or Jwt:PublicKeysFile): JWT callers get 401.");
         }

@@ -32,11 +32,21 @@ internal sealed record Settings
 
     public bool JwtConfigured => JwtSigningKey is not null || JwtPublicKeysFile is not null;
 
-    /// <summary>The generated development master key lives beside the database.</summary>
-    public string GeneratedKeyFilePath => DatabasePath + ".key";
+    /// <summary>Every key of the service's own sections. Any other key in them is a typo, and stops the start.</summary>
+    internal static readonly string[] Keys =
+    [
+        "Database:Path", "Database:ReadOnly",
+        "Jwt:Issuer", "Jwt:Audience", "Jwt:SigningKey", "Jwt:PublicKeysFile", "Jwt:ClockSkewSeconds",
+        "Encryption:Key", "Encryption:KeyFile",
+        "Shutdown:DrainSeconds", "Shutdown:TimeoutSeconds",
+    ];
 
+    private static readonly string[] Sections = [.. Keys.Select(key => key[..key.IndexOf(':', StringComparison.Ordinal)]).Distinct()];
+
+    /// <summary>Reads and checks every setting; throws <see cref="ConfigurationException"/> with one line for the first problem.</summary>
     public static Settings From(IConfiguration configuration)
     {
+        RequireKnownKeys(configuration);
         var settings = new Settings
         {
             DatabasePath = NonEmpty(configuration["Database:Path"]) ?? DefaultDatabasePath,
@@ -56,11 +66,61 @@ internal sealed record Settings
         {
             throw new ConfigurationException("Jwt:Issuer and Jwt:Audience are required when a JWT key is configured.");
         }
+        if (!settings.JwtConfigured && (settings.JwtIssuer ?? settings.JwtAudience) is not null)
+        {
+            throw new ConfigurationException(
+                $"{(settings.JwtIssuer is not null ? "Jwt:Issuer" : "Jwt:Audience")} is set, but no JWT key is: set Jwt:SigningKey or Jwt:PublicKeysFile, or remove Jwt:Issuer and Jwt:Audience.");
+        }
+        if (Directory.Exists(settings.DatabasePath))
+        {
+            throw new ConfigurationException(
+                $"Database:Path {settings.DatabasePath} is a folder; give the path of the database file, such as {Path.Combine(settings.DatabasePath, DefaultDatabasePath)}.");
+        }
         if (settings.EncryptionKey is not null && settings.EncryptionKeyFile is not null)
         {
             throw new ConfigurationException("Set Encryption:Key or Encryption:KeyFile, not both.");
         }
         return settings;
+    }
+
+    /// <summary>
+    /// An unknown key in one of the service's sections, or a key set to nothing, is a mistake
+    /// (a typo, or a variable that was meant to hold a value): say which, and what was meant.
+    /// </summary>
+    private static void RequireKnownKeys(IConfiguration configuration)
+    {
+        foreach (var section in Sections)
+        {
+            foreach (var entry in Flatten(configuration.GetSection(section)))
+            {
+                var known = Keys.FirstOrDefault(key => key.Equals(entry.Path, StringComparison.OrdinalIgnoreCase));
+                if (known is null)
+                {
+                    var meant = Spelling.Closest(entry.Path, Keys);
+                    throw new ConfigurationException(
+                        $"Unknown setting {entry.Path}.{(meant is null ? "" : $" Did you mean {meant}?")} The settings are: {string.Join(", ", Keys)}.");
+                }
+                if (string.IsNullOrWhiteSpace(entry.Value))
+                {
+                    throw new ConfigurationException($"{known} is set but empty: give it a value, or leave it out.");
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<IConfigurationSection> Flatten(IConfigurationSection section)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            if (child.Value is not null || !child.GetChildren().Any())
+            {
+                yield return child;
+            }
+            foreach (var nested in Flatten(child))
+            {
+                yield return nested;
+            }
+        }
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

@@ -48,7 +48,9 @@ internal sealed class SigningKeys
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new ConfigurationException($"Cannot read Jwt:PublicKeysFile {file}: {e.GetType().Name}.");
+                throw new ConfigurationException(e is FileNotFoundException or DirectoryNotFoundException
+                    ? $"Cannot read Jwt:PublicKeysFile {file}: it does not exist."
+                    : $"Cannot read Jwt:PublicKeysFile {file}: check that it is a readable file.");
             }
             var loaded = text.TrimStart().StartsWith('{') ? FromJwks(text, file) : FromPem(text, file);
             if (loaded.Count == 0)

@@ -15,40 +15,48 @@ internal static class AdminCommands
     public const int MaxNameLength = 200;
     public const int MaxKeyLength = 512;
 
-    public static Command Team(Option<string?> db)
+    /// <summary>API keys may carry an expiry of 1 to 365 days, or none.</summary>
+    public const int MaxKeyLifetimeDays = 365;
+    public const int MaxAuditLimit = 100_000;
+
+    public static Command Team(Option<string?> db, Usage.Arguments split)
     {
         var team = new Command("team", "Manage teams.");
         var teamId = TeamIdArgument();
         var name = new Option<string?>("--name") { Description = "A display name." };
         var add = new Command("add", "Add a team.") { teamId, name };
-        add.SetAction(parse => Run(parse, db, admin =>
+        add.SetAction(parse => Run(parse, split, db, () =>
         {
             var id = ParseTeamId(parse.GetValue(teamId));
             var displayName = Text(parse.GetValue(name), "--name", MaxNameLength) ?? "";
+            return admin =>
+            {
             if (!admin.Teams.AddTeam(id, displayName))
             {
                 throw new CliException($"Team {Ids.Format(id)} already exists.");
             }
             admin.Output.WriteLine(Ids.Format(id));
+            };
         }));
         team.Subcommands.Add(add);
         return team;
     }
 
-    public static Command Member(Option<string?> db)
+    public static Command Member(Option<string?> db, Usage.Arguments split)
     {
         var member = new Command("member", "Manage team members and their roles.");
         var teamId = TeamIdArgument();
         var userId = new Argument<string>("user-id") { Description = "The user's id: the JWT sub." };
-        var role = new Option<string>("--role") { Description = "owner, admin, member or viewer.", Required = true };
-        role.AcceptOnlyFromAmong("owner", "admin", "member", "viewer");
+        var role = OneOf("--role", "owner, admin, member or viewer.", "owner", "admin", "member", "viewer");
 
         var add = new Command("add", "Add a member to a team.") { teamId, userId, role };
-        add.SetAction(parse => Run(parse, db, admin =>
+        add.SetAction(parse => Run(parse, split, db, () =>
         {
             var id = ParseTeamId(parse.GetValue(teamId));
             var user = UserId(parse.GetValue(userId));
             var parsedRole = Roles.Parse(parse.GetValue(role)) ?? throw new CliException("--role must be owner, admin, member or viewer.");
+            return admin =>
+            {
             switch (admin.Teams.AddMember(id, user, parsedRole))
             {
                 case MemberChange.NoSuchTeam:
@@ -56,13 +64,16 @@ internal static class AdminCommands
                 case MemberChange.AlreadyMember:
                     throw new CliException($"{user} is already a member of team {Ids.Format(id)}.");
             }
+            };
         }));
 
         var remove = new Command("remove", "Remove a member from a team.") { teamId, userId };
-        remove.SetAction(parse => Run(parse, db, admin =>
+        remove.SetAction(parse => Run(parse, split, db, () =>
         {
             var id = ParseTeamId(parse.GetValue(teamId));
             var user = UserId(parse.GetValue(userId));
+            return admin =>
+            {
             switch (admin.Teams.RemoveMember(id, user))
             {
                 case MemberChange.NoSuchTeam:
@@ -70,16 +81,21 @@ internal static class AdminCommands
                 case MemberChange.NotMember:
                     throw new CliException($"{user} is not a member of team {Ids.Format(id)}.");
             }
+            };
         }));
 
         var list = new Command("list", "List a team's members: user, role, added (tab-separated).") { teamId };
-        list.SetAction(parse => Run(parse, db, admin =>
+        list.SetAction(parse => Run(parse, split, db, () =>
         {
-            var id = ExistingTeam(admin, parse.GetValue(teamId));
-            foreach (var m in admin.Teams.ListMembers(id))
+            var id = ParseTeamId(parse.GetValue(teamId));
+            return admin =>
             {
-                admin.Output.WriteLine($"{m.UserId}\t{m.Role.Name()}\t{StatusBody.Rfc3339(m.AddedAt)}");
-            }
+                RequireTeam(admin, id);
+                foreach (var m in admin.Teams.ListMembers(id))
+                {
+                    admin.WriteRow(m.UserId, m.Role.Name(), StatusBody.Rfc3339(m.AddedAt));
+                }
+            };
         }));
 
         member.Subcommands.Add(add);
@@ -88,56 +104,60 @@ internal static class AdminCommands
         return member;
     }
 
-    public static Command Key(Option<string?> db)
+    public static Command Key(Option<string?> db, Usage.Arguments split)
     {
         var key = new Command("key", "Manage sk- (integration) and dk- (device) API keys.");
         var teamId = TeamIdArgument();
-        var kind = new Option<string>("--kind") { Description = "sk (read) or dk (read and write).", Required = true };
-        kind.AcceptOnlyFromAmong("sk", "dk");
+        var kind = OneOf("--kind", "sk (read) or dk (read and write).", "sk", "dk");
         var name = new Option<string?>("--name") { Description = "A label to tell keys apart." };
-        var expiresIn = new Option<int?>("--expires-in") { Description = "Days until the key expires (default: never)." };
+        var expiresIn = WholeNumber("--expires-in", $"Days until the key expires, 1 to {MaxKeyLifetimeDays} (default: never).", 1, MaxKeyLifetimeDays);
 
         var create = new Command("create", "Create a key and print it, once, alone on stdout.") { teamId, kind, name, expiresIn };
-        create.SetAction(parse => Run(parse, db, admin =>
+        create.SetAction(parse => Run(parse, split, db, () =>
         {
             var id = ParseTeamId(parse.GetValue(teamId));
             var keyKind = ApiKeys.ParseKind(parse.GetValue(kind)) ?? throw new CliException("--kind must be sk or dk.");
             var label = Text(parse.GetValue(name), "--name", MaxNameLength);
-            TimeSpan? lifetime = parse.GetValue(expiresIn) switch
+            TimeSpan? lifetime = parse.GetValue(expiresIn) is { } days ? TimeSpan.FromDays(days) : null;
+            return admin =>
             {
-                null => null,
-                >= 1 and <= 36500 and var days => TimeSpan.FromDays(days),
-                _ => throw new CliException("--expires-in must be a whole number of days from 1 to 36500."),
+                var created = admin.Keys.Create(id, keyKind, label, lifetime) ?? throw UnknownTeam(id);
+                admin.Output.WriteLine(created);
             };
-            var created = admin.Keys.Create(id, keyKind, label, lifetime) ?? throw UnknownTeam(id);
-            admin.Output.WriteLine(created);
         }));
 
         var list = new Command("list", "List a team's keys: prefix, kind, name, created, expires, state (tab-separated).") { teamId };
-        list.SetAction(parse => Run(parse, db, admin =>
+        list.SetAction(parse => Run(parse, split, db, () =>
         {
-            var id = ExistingTeam(admin, parse.GetValue(teamId));
-            var now = admin.Time.GetUtcNow();
-            foreach (var k in admin.Keys.List(id))
+            var id = ParseTeamId(parse.GetValue(teamId));
+            return admin =>
             {
-                var expires = k.ExpiresAt is { } at ? StatusBody.Rfc3339(at) : "-";
-                admin.Output.WriteLine($"{k.Prefix}\t{k.Kind.Name()}\t{k.Name ?? "-"}\t{StatusBody.Rfc3339(k.CreatedAt)}\t{expires}\t{k.State(now)}");
-            }
+                RequireTeam(admin, id);
+                var now = admin.Time.GetUtcNow();
+                foreach (var k in admin.Keys.List(id))
+                {
+                    var expires = k.ExpiresAt is { } at ? StatusBody.Rfc3339(at) : "-";
+                    admin.WriteRow(k.Prefix, k.Kind.Name(), k.Name ?? "-", StatusBody.Rfc3339(k.CreatedAt), expires, k.State(now));
+                }
+            };
         }));
 
         var prefix = new Argument<string>("key-id") { Description = "The key's id: its first 12 characters, as key list shows." };
         var revoke = new Command("revoke", "Revoke a key. It is refused from the next request on.") { prefix };
-        revoke.SetAction(parse => Run(parse, db, admin =>
+        revoke.SetAction(parse => Run(parse, split, db, () =>
         {
             var keyId = parse.GetValue(prefix) ?? "";
             if (!ApiKeys.IsPrefix(keyId))
             {
                 throw new CliException("The key id is the key's first 12 characters, such as sk-AbCdEfGhI.");
             }
-            if (!admin.Keys.Revoke(keyId))
+            return admin =>
             {
-                throw new CliException($"No active key has the id {keyId}.");
-            }
+                if (!admin.Keys.Revoke(keyId))
+                {
+                    throw new CliException($"No active key has the id {keyId}.");
+                }
+            };
         }));
 
         key.Subcommands.Add(create);
@@ -146,40 +166,53 @@ internal static class AdminCommands
         return key;
     }
 
-    public static Command Credential(Option<string?> db)
+    public static Command Credential(Option<string?> db, Usage.Arguments split)
     {
         var credential = new Command("credential", "Manage a team's provider credential.");
         var teamId = TeamIdArgument();
-        var provider = new Option<string>("--provider") { Description = "The provider.", DefaultValueFactory = _ => Provider.ComfyCloud.Slug };
-        provider.AcceptOnlyFromAmong([.. Provider.All.Select(p => p.Slug)]);
+        var provider = OneOf("--provider", "The provider.", [.. Provider.All.Select(p => p.Slug)]);
+        provider.Required = false;
+        provider.DefaultValueFactory = _ => Provider.ComfyCloud.Slug;
         var fallback = new Option<bool>("--cloud-fallback") { Description = "Turn cloud fallback on (default: off)." };
 
         var set = new Command("set", "Set or replace the key, read from stdin (never an argument).") { teamId, provider, fallback };
-        set.SetAction(parse => Run(parse, db, admin =>
+        set.SetAction(parse => Run(parse, split, db, () =>
         {
             var id = ParseTeamId(parse.GetValue(teamId));
             var p = ParseProvider(parse.GetValue(provider));
-            var key = ReadKey(Console.In);
-            var status = admin.Credentials.Set(id, p, key, parse.GetValue(fallback), Actor.Cli) ?? throw UnknownTeam(id);
-            admin.WriteStatus(status);
+            var key = KeyInput.Read(Ids.Format(id));
+            var cloudFallback = parse.GetValue(fallback);
+            return admin =>
+            {
+                var status = admin.Credentials.Set(id, p, key, cloudFallback, Actor.Cli) ?? throw UnknownTeam(id);
+                admin.WriteStatus(status);
+            };
         }));
 
         var revoke = new Command("revoke", "Revoke the key: status revoked, fallback off, ciphertext destroyed.") { teamId, provider };
-        revoke.SetAction(parse => Run(parse, db, admin =>
+        revoke.SetAction(parse => Run(parse, split, db, () =>
         {
-            var id = ExistingTeam(admin, parse.GetValue(teamId));
+            var id = ParseTeamId(parse.GetValue(teamId));
             var p = ParseProvider(parse.GetValue(provider));
-            var status = admin.Credentials.Revoke(id, p, Actor.Cli) ?? throw NoCredential(id);
-            admin.WriteStatus(status);
+            return admin =>
+            {
+                RequireTeam(admin, id);
+                var status = admin.Credentials.Revoke(id, p, Actor.Cli) ?? throw NoCredential(id);
+                admin.WriteStatus(status);
+            };
         }));
 
         var show = new Command("show", "Print the status body, exactly as the API returns it.") { teamId, provider };
-        show.SetAction(parse => Run(parse, db, admin =>
+        show.SetAction(parse => Run(parse, split, db, () =>
         {
-            var id = ExistingTeam(admin, parse.GetValue(teamId));
+            var id = ParseTeamId(parse.GetValue(teamId));
             var p = ParseProvider(parse.GetValue(provider));
-            var status = admin.Credentials.Find(id, p) ?? throw NoCredential(id);
-            admin.WriteStatus(status);
+            return admin =>
+            {
+                RequireTeam(admin, id);
+                var status = admin.Credentials.Find(id, p) ?? throw NoCredential(id);
+                admin.WriteStatus(status);
+            };
         }));
 
         credential.Subcommands.Add(set);
@@ -188,23 +221,17 @@ internal static class AdminCommands
         return credential;
     }
 
-    public static Command Encryption(Option<string?> db)
+    public static Command Encryption(Option<string?> db, Usage.Arguments split)
     {
         var encryption = new Command("encryption", "Manage the master key that encrypts provider keys at rest.");
         var newKeyFile = new Option<string>("--new-key-file") { Description = "A file holding the new key: base64 of 32 bytes.", Required = true };
         var rotate = new Command("rotate", "Re-encrypt every stored key under a new master key, in one transaction.") { newKeyFile };
-        rotate.SetAction(parse => Run(parse, db, admin =>
+        rotate.SetAction(parse => Run(parse, split, db, () =>
         {
             var path = parse.GetValue(newKeyFile)!;
-            byte[] next;
-            try
+            var next = MasterKey.FromFile(path, "--new-key-file", warning => Console.Error.WriteLine($"warning: {Printable.Escape(warning)}"));
+            return admin =>
             {
-                next = MasterKey.FromFile(path);
-            }
-            catch (ConfigurationException e)
-            {
-                throw new CliException(e.Message);
-            }
             int count;
             try
             {
@@ -214,91 +241,63 @@ internal static class AdminCommands
             {
                 throw new CliException("A stored key does not open under the current master key; nothing was changed.");
             }
-            admin.Output.WriteLine($"Re-encrypted {count} key(s). Point Encryption:KeyFile at {Path.GetFullPath(path)} before the next write.");
+            admin.Output.WriteLine(Printable.Escape($"Re-encrypted {count} key(s). Point Encryption:KeyFile at {Path.GetFullPath(path)} before the next write."));
+            };
         }));
         encryption.Subcommands.Add(rotate);
         return encryption;
     }
 
-    public static Command Audit(Option<string?> db)
+    public static Command Audit(Option<string?> db, Usage.Arguments split)
     {
         var teamId = TeamIdArgument();
-        var limit = new Option<int>("--limit")
-        {
-            Description = $"How many entries, newest first (default {AuditTrail.DefaultLimit}).",
-            DefaultValueFactory = _ => AuditTrail.DefaultLimit,
-        };
+        var limit = WholeNumber("--limit", $"How many entries, newest first, 1 to {MaxAuditLimit} (default {AuditTrail.DefaultLimit}).", 1, MaxAuditLimit);
         var audit = new Command("audit", "Print a team's credential changes, newest first: when, provider, action, actor kind, actor, preview (tab-separated).") { teamId, limit };
-        audit.SetAction(parse => Run(parse, db, admin =>
+        audit.SetAction(parse => Run(parse, split, db, () =>
         {
-            var id = ExistingTeam(admin, parse.GetValue(teamId));
-            var count = parse.GetValue(limit);
-            if (count is < 1 or > 100_000)
+            var id = ParseTeamId(parse.GetValue(teamId));
+            var count = parse.GetValue(limit) ?? AuditTrail.DefaultLimit;
+            return admin =>
             {
-                throw new CliException("--limit must be a whole number from 1 to 100000.");
-            }
-            foreach (var e in new AuditTrail(admin.Database).List(id, count))
-            {
-                admin.Output.WriteLine($"{StatusBody.Rfc3339(e.At)}\t{e.ProviderId}\t{e.Action}\t{e.ActorKind}\t{e.Actor}\t{e.KeyPreview ?? "-"}");
-            }
+                RequireTeam(admin, id);
+                foreach (var e in new AuditTrail(admin.Database).List(id, count))
+                {
+                    admin.WriteRow(StatusBody.Rfc3339(e.At), e.ProviderId, e.Action, e.ActorKind, e.Actor, e.KeyPreview ?? "-");
+                }
+            };
         }));
         return audit;
     }
 
-    /// <summary>Runs one admin verb: migrate first, one line on stderr for any failure, and an exit code.</summary>
-    public static int Run(ParseResult parse, Option<string?> db, Action<AdminContext> action)
+    /// <summary>
+    /// Runs one admin verb: its own input is checked first, then the configuration (the same
+    /// sources as <c>serve</c>), then the database is prepared as the server prepares it (the
+    /// master key checked against it, migrations), and only then does the verb act. Any failure is
+    /// one printable line on stderr, and nothing has changed.
+    /// </summary>
+    /// <param name="verb">Checks the verb's input and returns what it does with the database.</param>
+    public static int Run(ParseResult parse, Usage.Arguments split, Option<string?> db, Func<Action<AdminContext>> verb)
     {
+        string? databasePath = null;
         try
         {
-            var settings = Settings.From(CliConfiguration.Load(parse.GetValue(db)));
-            var admin = new AdminContext(settings, Console.Out, Console.Error);
-            if (!settings.ReadOnly)
-            {
-                Schema.Migrate(admin.Database);
-            }
-            action(admin);
+            var action = verb();
+            string[] arguments = [.. split.Configuration, .. parse.GetValue(db) is { } path ? [$"--Database:Path={path}"] : Array.Empty<string>()];
+            var settings = Settings.From(ConfigurationSources.Build(Directory.GetCurrentDirectory(), arguments));
+            databasePath = settings.DatabasePath;
+            action(new AdminContext(settings, Console.Out, Console.Error));
             return ExitCodes.Ok;
         }
         catch (Exception e) when (e is CliException or ConfigurationException or SchemaException)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {Printable.Escape(e.Message)}");
             return ExitCodes.Failed;
         }
         catch (SqliteException e)
         {
-            Console.Error.WriteLine($"error: database: {e.Message.ReplaceLineEndings(" ")}");
+            Console.Error.WriteLine($"error: {Printable.Escape(StorageErrors.Describe(e, databasePath ?? Settings.DefaultDatabasePath))}");
             return ExitCodes.Failed;
         }
-    }
-
-    /// <summary>
-    /// The key is all of stdin less one trailing line break: 1 to 512 Unicode characters, with no
-    /// control characters (a pasted second line is a mistake, not part of a key).
-    /// </summary>
-    internal static string ReadKey(TextReader input)
-    {
-        var text = input.ReadToEnd();
-        if (text.EndsWith("\r\n", StringComparison.Ordinal))
-        {
-            text = text[..^2];
-        }
-        else if (text.EndsWith('\n'))
-        {
-            text = text[..^1];
-        }
-        if (text.Length == 0)
-        {
-            throw new CliException("The key is read from stdin, and stdin was empty.");
-        }
-        if (KeyPreview.ScalarCount(text) > MaxKeyLength)
-        {
-            throw new CliException($"The key is longer than {MaxKeyLength} characters.");
-        }
-        if (text.Any(char.IsControl))
-        {
-            throw new CliException("The key contains a control character or a line break.");
-        }
-        return text;
     }
 
     private static Argument<string> TeamIdArgument() => new("team-id") { Description = "The team's UUID." };
@@ -308,11 +307,45 @@ internal static class AdminCommands
             ? id
             : throw new CliException($"\"{text}\" is not a team id: expected a UUID such as 0190d9b8-7c1e-7a2b-9c3d-4e5f60718293.");
 
-    private static Guid ExistingTeam(AdminContext admin, string? text)
+    private static void RequireTeam(AdminContext admin, Guid id)
     {
-        var id = ParseTeamId(text);
-        return admin.Teams.TeamExists(id) ? id : throw UnknownTeam(id);
+        if (!admin.Teams.TeamExists(id))
+        {
+            throw UnknownTeam(id);
+        }
     }
+
+    /// <summary>An option that takes one of a few words, with a plain message (and a suggestion) for any other.</summary>
+    private static Option<string> OneOf(string name, string description, params string[] values)
+    {
+        var option = new Option<string>(name) { Description = description, Required = true };
+        option.Validators.Add(result =>
+        {
+            var value = result.Tokens.Count == 1 ? result.Tokens[0].Value : null;
+            if (value is not null && !values.Contains(value, StringComparer.Ordinal))
+            {
+                var meant = Spelling.Closest(value, values);
+                result.AddError($"{name} must be one of {string.Join(", ", values)}, not '{value}'.{(meant is null ? "" : $" Did you mean '{meant}'?")}");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>An option that takes a whole number in a range, with a plain message for anything else.</summary>
+    private static Option<int?> WholeNumber(string name, string description, int min, int max) => new(name)
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+            {
+                return value;
+            }
+            result.AddError($"{name} must be a whole number from {min} to {max}, not '{text}'.");
+            return null;
+        },
+    };
 
     private static Provider ParseProvider(string? slug) =>
         Provider.FromSlug(slug ?? "") ?? throw new CliException($"Unknown provider \"{slug}\".");
@@ -338,21 +371,27 @@ internal static class AdminCommands
     private static CliException NoCredential(Guid id) => new($"Team {Ids.Format(id)} has no credential for this provider.");
 }
 
-/// <summary>What one admin verb works with.</summary>
+/// <summary>What one admin verb works with: the stores on a database prepared as the server prepares it.</summary>
 internal sealed class AdminContext
 {
     public AdminContext(Settings settings, TextWriter output, TextWriter error)
     {
-        Settings = settings;
         Output = output;
         Database = new Database(settings.DatabasePath, settings.ReadOnly);
+        // A replica is never written: no migration, no key file, and any write fails in SQLite.
+        var cipher = settings.ReadOnly
+            ? null
+            : StorageSetup.Prepare(
+                settings,
+                Database,
+                notice => error.WriteLine($"note: {Printable.Escape(notice)}"),
+                warning => error.WriteLine($"warning: {Printable.Escape(warning)}")).Cipher;
         Teams = new TeamStore(Database, Time);
         Keys = new ApiKeyStore(Database, Time);
         Credentials = new CredentialStore(Database, Time, new Lazy<CredentialCipher>(
-            () => new CredentialCipher(MasterKey.Load(settings, notice => error.WriteLine($"note: {notice}")))));
+            () => cipher ?? throw new CliException("This database is a read-only replica (Database:ReadOnly=true): send changes to the primary.")));
     }
 
-    public Settings Settings { get; }
     public TextWriter Output { get; }
     public TimeProvider Time { get; } = TimeProvider.System;
     public Database Database { get; }
@@ -362,4 +401,7 @@ internal sealed class AdminContext
 
     public void WriteStatus(CredentialStatus status) =>
         Output.WriteLine(JsonSerializer.Serialize(StatusBody.From(status), WireJsonContext.Default.StatusBody));
+
+    /// <summary>One line of tab-separated output, every field escaped: no stored value can add, hide or rewrite a line.</summary>
+    public void WriteRow(params string[] fields) => Output.WriteLine(string.Join('\t', fields.Select(Printable.Escape)));
 }

@@ -4,25 +4,22 @@ using CloudProviders.Storage;
 namespace CloudProviders.Cli;
 
 /// <summary>
-/// The executable's verbs. <c>serve</c> is the default, and any argument no verb claims is handed
-/// to the host (WebApplicationFactory passes <c>--environment</c>, <c>--contentRoot</c> and friends).
+/// The executable's verbs. <c>serve</c> is the default. Every verb takes configuration arguments
+/// (<c>--Section:Key=value</c>); the verbs that start the host also take the host's own
+/// (<c>--environment</c>, <c>--contentRoot</c>, <c>--applicationName</c>). Nothing else unknown
+/// is accepted (<see cref="Usage"/>).
 /// </summary>
 internal static class CommandLine
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var root = Build();
-        var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
+        var split = Usage.Split(args);
+        var root = Build(split);
+        var parse = root.Parse(split.Rest);
+        var verb = parse.CommandResult.Command;
+        if (Usage.Problem(parse, split, startsHost: verb == root || verb.Name is "serve" or "demo") is { } problem)
         {
-            var message = string.Join(' ', parse.Errors[0].Message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-            await Console.Error.WriteLineAsync($"error: {message}");
-            return ExitCodes.Usage;
-        }
-        // Unclaimed options go to the host, but a bare word that is no verb is a typo.
-        if (parse.CommandResult.Command == root && args.Length > 0 && !args[0].StartsWith('-'))
-        {
-            await Console.Error.WriteLineAsync($"error: unknown command '{args[0]}'. Run cloud-providers --help for the list.");
+            await Console.Error.WriteLineAsync($"error: {Printable.Escape(problem)}");
             return ExitCodes.Usage;
         }
         return await parse.InvokeAsync(new InvocationConfiguration
@@ -34,7 +31,7 @@ internal static class CommandLine
         });
     }
 
-    internal static RootCommand Build()
+    internal static RootCommand Build(Usage.Arguments split)
     {
         var db = new Option<string?>("--db")
         {
@@ -43,36 +40,33 @@ internal static class CommandLine
         };
         var urls = new Option<string?>("--urls") { Description = $"Where to listen (default {App.DefaultUrl})." };
 
-        var root = new RootCommand("CloudProviders: a team's ComfyUI Cloud credential status, and its admin tool.")
-        {
-            TreatUnmatchedTokensAsErrors = false,
-        };
+        var root = new RootCommand("CloudProviders: a team's ComfyUI Cloud credential status, and its admin tool.");
         root.Options.Add(db);
         root.Options.Add(urls);
-        root.SetAction((parse, _) => ServeCommand.RunAsync(parse, db, urls, demo: false));
+        root.SetAction((parse, _) => ServeCommand.RunAsync(parse, split, db, urls, demo: false));
 
-        var serve = new Command("serve", "Serve the HTTP API (the default).") { TreatUnmatchedTokensAsErrors = false };
+        var serve = new Command("serve", "Serve the HTTP API (the default).");
         serve.Options.Add(urls);
-        serve.SetAction((parse, _) => ServeCommand.RunAsync(parse, db, urls, demo: false));
+        serve.SetAction((parse, _) => ServeCommand.RunAsync(parse, split, db, urls, demo: false));
         root.Subcommands.Add(serve);
 
-        var demo = new Command("demo", "Seed a demo team, print curl commands that work, and serve.") { TreatUnmatchedTokensAsErrors = false };
+        var demo = new Command("demo", "Seed a demo team, print curl commands that work, and serve.");
         demo.Options.Add(urls);
-        demo.SetAction((parse, _) => ServeCommand.RunAsync(parse, db, urls, demo: true));
+        demo.SetAction((parse, _) => ServeCommand.RunAsync(parse, split, db, urls, demo: true));
         root.Subcommands.Add(demo);
 
         var migrate = new Command("migrate", "Create the database or bring its schema up to date.");
         // AdminCommands.Run migrates before every verb; this one only reports.
-        migrate.SetAction(parse => AdminCommands.Run(parse, db, admin =>
-            admin.Output.WriteLine($"{admin.Database.Path}: schema version {Schema.Version}")));
+        migrate.SetAction(parse => AdminCommands.Run(parse, split, db, () => admin =>
+            admin.Output.WriteLine(Printable.Escape($"{admin.Database.Path}: schema version {Schema.Version}"))));
         root.Subcommands.Add(migrate);
 
-        root.Subcommands.Add(AdminCommands.Team(db));
-        root.Subcommands.Add(AdminCommands.Member(db));
-        root.Subcommands.Add(AdminCommands.Key(db));
-        root.Subcommands.Add(AdminCommands.Credential(db));
-        root.Subcommands.Add(AdminCommands.Audit(db));
-        root.Subcommands.Add(AdminCommands.Encryption(db));
+        root.Subcommands.Add(AdminCommands.Team(db, split));
+        root.Subcommands.Add(AdminCommands.Member(db, split));
+        root.Subcommands.Add(AdminCommands.Key(db, split));
+        root.Subcommands.Add(AdminCommands.Credential(db, split));
+        root.Subcommands.Add(AdminCommands.Audit(db, split));
+        root.Subcommands.Add(AdminCommands.Encryption(db, split));
         return root;
     }
 }
@@ -86,19 +80,3 @@ internal static class ExitCodes
 
 /// <summary>Bad input from the operator: printed as one line, exit non-zero, nothing changed.</summary>
 internal sealed class CliException(string message) : Exception(message);
-
-/// <summary>Configuration for commands outside the host: appsettings.json, environment, then <c>--db</c>.</summary>
-internal static class CliConfiguration
-{
-    public static IConfiguration Load(string? databasePath)
-    {
-        var builder = new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true, reloadOnChange: false)
-            .AddEnvironmentVariables();
-        if (databasePath is not null)
-        {
-            builder.AddInMemoryCollection([new("Database:Path", databasePath)]);
-        }
-        return builder.Build();
-    }
-}

@@ -17,10 +17,10 @@ internal static class ServeCommand
     private const string DemoIssuer = "cloud-providers-demo";
     private const string DemoAudience = "cloud-providers-demo";
 
-    public static async Task<int> RunAsync(ParseResult parse, Option<string?> db, Option<string?> urls, bool demo)
+    public static async Task<int> RunAsync(ParseResult parse, Usage.Arguments split, Option<string?> db, Option<string?> urls, bool demo)
     {
         // Unclaimed arguments belong to the host; --db and --urls become host configuration.
-        var hostArgs = new List<string>(parse.UnmatchedTokens);
+        var hostArgs = new List<string>([.. split.Host, .. split.Configuration]);
         if (parse.GetValue(db) is { } path)
         {
             hostArgs.Add($"--Database:Path={path}");
@@ -30,9 +30,10 @@ internal static class ServeCommand
             hostArgs.Add($"--urls={listen}");
         }
 
+        WebApplication? app = null;
         try
         {
-            var app = App.Build([.. hostArgs], demo ? PrepareDemo : null);
+            app = App.Build([.. hostArgs], demo ? PrepareDemo : null);
             App.Initialize(app.Services);
             if (demo)
             {
@@ -44,11 +45,31 @@ internal static class ServeCommand
             await app.RunAsync();
             return ExitCodes.Ok;
         }
-        catch (Exception e) when (e is ConfigurationException or SchemaException or SqliteException or IOException)
+        catch (Exception e) when (Describe(e, app) is { } problem)
         {
-            await Console.Error.WriteLineAsync($"error: {e.Message.ReplaceLineEndings(" ")}");
+            await Console.Error.WriteLineAsync($"error: {Printable.Escape(problem)}");
             return ExitCodes.Failed;
         }
+    }
+
+    /// <summary>The one line an operator reads for a failed start; null for a fault that is a bug.</summary>
+    private static string? Describe(Exception exception, WebApplication? app) => exception switch
+    {
+        ConfigurationException or SchemaException or CliException => exception.Message,
+        SqliteException sqlite => StorageErrors.Describe(sqlite, app?.Services.GetService<Settings>()?.DatabasePath ?? Settings.DefaultDatabasePath),
+        IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException } =>
+            $"{AddressOf(exception.Message)} is already in use by another process; choose another port with --urls (for example --urls http://127.0.0.1:8081), or urls / ASPNETCORE_URLS.",
+        IOException => $"The server could not start listening: {exception.Message}",
+        _ => null,
+    };
+
+    /// <summary>Kestrel's bind failure names the address: "Failed to bind to address http://127.0.0.1:8080: address already in use."</summary>
+    private static string AddressOf(string message)
+    {
+        const string Lead = "Failed to bind to address ";
+        var start = message.IndexOf(Lead, StringComparison.Ordinal);
+        var end = message.LastIndexOf(": ", StringComparison.Ordinal);
+        return start >= 0 && end > start ? message[(start + Lead.Length)..end] : "The address";
     }
 
     /// <summary>Where no JWT secret is configured, the demo brings a throwaway one so its JWT curl works.</summary>

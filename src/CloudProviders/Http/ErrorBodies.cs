@@ -23,7 +23,7 @@ internal static partial class ErrorBodies
             }
             catch (Exception exception) when (!context.Response.HasStarted)
             {
-                var reply = ReplyFor(exception, logger);
+                var reply = ReplyFor(exception, context, logger);
                 context.Response.Clear();
                 context.Response.Headers.CacheControl = "no-store";
                 await reply.ExecuteAsync(context);
@@ -38,7 +38,13 @@ internal static partial class ErrorBodies
         });
     }
 
-    private static ErrorReply ReplyFor(Exception exception, ILogger logger)
+    /// <summary>
+    /// The reply for an exception: storage faults are 503, a malformed request (Kestrel's
+    /// <see cref="BadHttpRequestException"/>, bad chunked framing among them) is its 4xx, a client
+    /// that went away mid-request is 499 and no fault of the server's. That list is complete:
+    /// anything else is a 500.
+    /// </summary>
+    internal static ErrorReply ReplyFor(Exception exception, HttpContext context, ILogger logger)
     {
         switch (exception)
         {
@@ -55,8 +61,10 @@ internal static partial class ErrorBodies
                 return ErrorReply.StorageUnavailable();
             case BadHttpRequestException bad:
                 return new ErrorReply(bad.StatusCode, MessageFor(bad.StatusCode));
-            case OperationCanceledException:
-                return new ErrorReply(499, "The client closed the request.");
+            case OperationCanceledException or Microsoft.AspNetCore.Connections.ConnectionResetException or IOException
+                when context.RequestAborted.IsCancellationRequested || exception is Microsoft.AspNetCore.Connections.ConnectionResetException:
+                LogClientGone(logger);
+                return new ErrorReply(ClientClosedRequest, "The client closed the request.");
             default:
                 LogUnhandled(logger, exception);
                 return new ErrorReply(StatusCodes.Status500InternalServerError, MessageFor(500));
@@ -80,6 +88,12 @@ internal static partial class ErrorBodies
         >= 500 => "Internal server error.",
         _ => "The request could not be served.",
     };
+
+    /// <summary>nginx's status for a request its client abandoned; the client never reads it.</summary>
+    private const int ClientClosedRequest = 499;
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The client went away before its request was read; answered 499.")]
+    private static partial void LogClientGone(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable (SQLite error {Code}, extended {ExtendedCode}); answered 503.")]
     private static partial void LogStorageFault(ILogger logger, int code, int extendedCode);

@@ -30,13 +30,22 @@ internal sealed record SetCredentialRequest(string ApiKey, bool CloudFallback)
         {
             var length = 0;
             int read;
-            while ((read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxBodyBytes + 1 - length), request.HttpContext.RequestAborted)) > 0)
+            try
             {
-                length += read;
-                if (length > MaxBodyBytes)
+                while ((read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxBodyBytes + 1 - length), request.HttpContext.RequestAborted)) > 0)
                 {
-                    return (null, TooLarge());
+                    length += read;
+                    if (length > MaxBodyBytes)
+                    {
+                        return (null, TooLarge());
+                    }
                 }
+            }
+            catch (IOException e) when (e is not (Microsoft.AspNetCore.Connections.ConnectionResetException or BadHttpRequestException) && !request.HttpContext.RequestAborted.IsCancellationRequested)
+            {
+                // Kestrel reports some malformed framing (a chunk size that overflows) as a plain
+                // IOException rather than a BadHttpRequestException: it is the client's error all the same.
+                return (null, ErrorReply.BadRequest("The request body is malformed: its chunked framing cannot be read."));
             }
             return TryParse(buffer.AsSpan(0, length), out var parsed, out var problem)
                 ? (parsed, null)
@@ -129,6 +138,12 @@ internal sealed record SetCredentialRequest(string ApiKey, bool CloudFallback)
         if (length is 0 or > MaxKeyLength)
         {
             problem = $"api_key must be 1 to {MaxKeyLength} characters long.";
+            return false;
+        }
+        // No real key holds one, and its preview is printed by the audit trail and the command line.
+        if (!Printable.IsSafe(apiKey))
+        {
+            problem = "api_key must not contain control characters, line breaks or bidirectional formatting characters.";
             return false;
         }
         request = new SetCredentialRequest(apiKey, cloudFallback ?? false);

@@ -7,14 +7,14 @@ using System.Text.Json;
 namespace CloudProviders.Logging;
 
 /// <summary>
-/// Console logging: the plain lines of ASP.NET Core's simple formatter, or, with
+/// Console logging: the single-line layout of ASP.NET Core's simple formatter, or, with
 /// <c>Logging:Console:FormatterName=json</c>, one JSON object per line in the shape of its JSON
 /// formatter. Levels come from <c>Logging:LogLevel</c> (and <c>Logging:Console:LogLevel</c>).
 /// </summary>
 /// <remarks>
 /// The framework's console provider works through a dozen options types per formatter, each a
-/// generic the Native AOT runtime builds at start-up: about 20 ms of a cold start on these machines.
-/// This one reads its configuration once. Each line is written whole, in one call, under a lock,
+/// generic the Native AOT runtime builds at start-up, a large share of a cold start. This one reads
+/// its configuration once. Each line is written whole, in one call, under a lock,
 /// so lines never interleave and none is lost in a queue when the process stops.
 /// </remarks>
 internal static class ConsoleLog
@@ -35,6 +35,9 @@ internal static class ConsoleLog
     {
         var filters = new LoggerFilterOptions { MinLevel = LogLevel.Information };
         filters.Rules.Add(new LoggerFilterRule(null, "Microsoft.AspNetCore", LogLevel.Warning, null));
+        // A failed start (a port in use, say) is told by the service itself in one line on stderr;
+        // the host would log the same failure again, stack trace and all.
+        filters.Rules.Add(new LoggerFilterRule(null, "Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None, null));
         foreach (var section in new[] { "Logging:LogLevel", "Logging:Console:LogLevel" })
         {
             foreach (var entry in configuration.GetSection(section).GetChildren())
@@ -77,16 +80,17 @@ internal static class ConsoleLog
 
         private static void WritePlain(ArrayBufferWriter<byte> line, string category, LogLevel level, EventId eventId, Exception? exception, string message)
         {
-            // "info: Category[7]" then the message indented on the next line, as the simple formatter does.
-            const string Indent = "      ";
+            // The simple formatter's single-line layout: "info: Category[7] message". Whatever the
+            // message carries from a request is escaped, so one entry is always exactly one line.
             var text = new StringBuilder()
                 .Append(ShortName(level)).Append(": ").Append(category)
-                .Append('[').Append(eventId.Id.ToString(CultureInfo.InvariantCulture)).Append(']').Append('\n')
-                .Append(Indent).Append(message.ReplaceLineEndings("\n" + Indent)).Append('\n');
+                .Append('[').Append(eventId.Id.ToString(CultureInfo.InvariantCulture)).Append("] ")
+                .Append(Printable.Escape(message));
             if (exception is not null)
             {
-                text.Append(Indent).Append(exception.ToString().ReplaceLineEndings("\n" + Indent)).Append('\n');
+                text.Append(' ').Append(Printable.Escape(exception.ToString()));
             }
+            text.Append('\n');
             Encoding.UTF8.GetBytes(text.ToString(), line);
         }
 

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -14,7 +13,7 @@ namespace CloudProviders.Storage;
 /// every <see cref="IdentityCheckInterval"/>, because a system call on every request cost about a
 /// fifth of the status endpoint's throughput on these VMs (measured side by side).
 /// </summary>
-internal sealed partial class ChangeWatch(Database database, TimeProvider time) : IDisposable
+internal sealed class ChangeWatch(Database database, TimeProvider time) : IDisposable
 {
     /// <summary>How long a replaced or deleted file can go unnoticed. Commits are seen at once.</summary>
     public static readonly TimeSpan IdentityCheckInterval = TimeSpan.FromMilliseconds(100);
@@ -24,7 +23,7 @@ internal sealed partial class ChangeWatch(Database database, TimeProvider time) 
     private long _nextIdentityCheck;
     private SqliteConnection? _connection;
     private sqlite3_stmt? _dataVersion;
-    private FileIdentity _identity;
+    private (bool Exists, uint, uint, ulong) _identity;
     private long _lastDataVersion = -1;
     private WalIndex _walIndex;
     private WalIndex.Header _lastHeader;
@@ -41,7 +40,7 @@ internal sealed partial class ChangeWatch(Database database, TimeProvider time) 
             var now = time.GetTimestamp();
             if (_connection is null || now >= _nextIdentityCheck)
             {
-                var identity = FileIdentity.Of(database.Path);
+                var identity = FileStatus.Of(database.Path).Identity;
                 _nextIdentityCheck = now + _identityCheckTicks;
                 if (_connection is null || identity != _identity)
                 {
@@ -69,7 +68,7 @@ internal sealed partial class ChangeWatch(Database database, TimeProvider time) 
         }
     }
 
-    private void Reopen(FileIdentity identity)
+    private void Reopen((bool Exists, uint, uint, ulong) identity)
     {
         if (_connection is not null)
         {
@@ -135,30 +134,5 @@ internal sealed partial class ChangeWatch(Database database, TimeProvider time) 
         {
             Close();
         }
-    }
-
-    /// <summary>Device and inode: what stays the same while the path names the same file.</summary>
-    private readonly partial record struct FileIdentity(bool Exists, uint DevMajor, uint DevMinor, ulong Inode)
-    {
-        private const int AtFdCwd = -100;
-        private const uint StatxIno = 0x100;
-
-        public static FileIdentity Of(string path)
-        {
-            Span<byte> buffer = stackalloc byte[256];
-            if (Statx(AtFdCwd, path, 0, StatxIno, ref MemoryMarshal.GetReference(buffer)) != 0)
-            {
-                return default;
-            }
-            // struct statx: stx_ino at 32, stx_dev_major at 136, stx_dev_minor at 140 (the same on every architecture).
-            return new FileIdentity(
-                true,
-                MemoryMarshal.Read<uint>(buffer[136..]),
-                MemoryMarshal.Read<uint>(buffer[140..]),
-                MemoryMarshal.Read<ulong>(buffer[32..]));
-        }
-
-        [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
-        private static partial int Statx(int dirfd, string path, int flags, uint mask, ref byte buffer);
     }
 }

@@ -1,5 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using Org.BouncyCastle.Crypto.Digests;
+using Org.BouncyCastle.Crypto.Macs;
+using Org.BouncyCastle.Crypto.Parameters;
 
 namespace CloudProviders.Storage;
 
@@ -23,7 +26,14 @@ internal sealed class CredentialCipher
             throw new ArgumentException("The master key must be 32 bytes.", nameof(key));
         }
         _key = key;
+        CheckValue = CheckValueOf(key);
     }
+
+    /// <summary>
+    /// The key check value stored with the database: it tells whether a master key is the
+    /// database's own without opening any ciphertext, and it reveals nothing of the key.
+    /// </summary>
+    public byte[] CheckValue { get; }
 
     public byte[] Seal(Guid teamId, string providerId, string plaintext)
     {
@@ -73,6 +83,17 @@ internal sealed class CredentialCipher
         {
             CryptographicOperations.ZeroMemory(clear);
         }
+    }
+
+    /// <summary>HMAC-SHA256 under the key of a fixed label, in managed code, so that start-up need not load OpenSSL.</summary>
+    private static byte[] CheckValueOf(byte[] key)
+    {
+        var mac = new HMac(new Sha256Digest());
+        mac.Init(new KeyParameter(key));
+        mac.BlockUpdate("cloud-providers/master-key-check/v1"u8);
+        var value = new byte[mac.GetMacSize()];
+        mac.DoFinal(value, 0);
+        return value;
     }
 
     private static byte[] AssociatedData(Guid teamId, string providerId) =>

@@ -137,6 +137,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
             update.Parameters.AddWithValue("$provider", provider);
             update.ExecuteNonQuery();
         }
+        StorageSetup.Replace(connection, transaction, next);
         transaction.Commit();
         return rows.Count;
     }

@@ -4,31 +4,52 @@ namespace CloudProviders.Storage;
 
 /// <summary>
 /// Finds the 32-byte master key: <c>Encryption:Key</c> (base64), else <c>Encryption:KeyFile</c>,
-/// else a development key file beside the database, generated with mode 0600 on first use.
+/// else the development key file beside the database (<see cref="DevelopmentKeyPath"/>), which
+/// <see cref="StorageSetup"/> generates, mode 0600, only for a database that holds no key yet.
 /// </summary>
 internal static class MasterKey
 {
     public const int Size = 32;
 
-    /// <param name="notice">Told, once, when a development key file is generated or used.</param>
-    public static byte[] Load(Settings settings, Action<string> notice)
+    /// <summary>A master key and where it came from, for messages.</summary>
+    public sealed record Found(byte[] Key, string Source);
+
+    /// <summary>
+    /// The development key file of a database: beside the file the path really names (symbolic
+    /// links followed), so that every process that reaches the database by any path finds one key.
+    /// </summary>
+    public static string DevelopmentKeyPath(string databasePath)
+    {
+        var full = Path.GetFullPath(databasePath);
+        var real = FileStatus.RealPath(full)
+            ?? (FileStatus.RealPath(Path.GetDirectoryName(full)!) is { } folder ? Path.Combine(folder, Path.GetFileName(full)) : full);
+        return real + ".key";
+    }
+
+    /// <summary>The configured key, else the development key file's; null when neither exists yet.</summary>
+    /// <exception cref="ConfigurationException">A key is configured but unreadable, unsafe or malformed.</exception>
+    public static Found? Find(Settings settings, string developmentKeyPath, Action<string> warn)
     {
         if (settings.EncryptionKey is { } inline)
         {
-            return Decode(inline, "Encryption:Key");
+            return new Found(Decode(inline, "Encryption:Key"), "Encryption:Key");
         }
         if (settings.EncryptionKeyFile is { } file)
         {
-            return Decode(ReadKeyFile(file, "Encryption:KeyFile"), "Encryption:KeyFile");
+            return new Found(FromFile(file, "Encryption:KeyFile", warn), $"Encryption:KeyFile {file}");
         }
+        return File.Exists(developmentKeyPath)
+            ? new Found(FromFile(developmentKeyPath, "The development key file", warn), $"the development key file {developmentKeyPath}")
+            : null;
+    }
 
-        var generated = settings.GeneratedKeyFilePath;
-        if (File.Exists(generated))
-        {
-            notice($"Using the development master key file {generated}. Set Encryption:KeyFile in production.");
-            return Decode(ReadKeyFile(generated, "the development key file"), generated);
-        }
+    /// <summary>Reads a key file: held to <see cref="SecretFile"/>'s rules, then the base64 of exactly 32 bytes.</summary>
+    public static byte[] FromFile(string path, string what, Action<string> warn) =>
+        Decode(SecretFile.Read(path, what, warn), $"{what} {path}");
 
+    /// <summary>Generates the development key file, mode 0600; where another process did it first, reads theirs.</summary>
+    public static Found Generate(string path, Action<string> notice, Action<string> warn)
+    {
         var key = RandomNumberGenerator.GetBytes(Size);
         try
         {
@@ -37,36 +58,20 @@ internal static class MasterKey
             {
                 options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             }
-            using var stream = new FileStream(generated, options);
+            using var stream = new FileStream(path, options);
             using var writer = new StreamWriter(stream);
             writer.WriteLine(Convert.ToBase64String(key));
         }
-        catch (IOException) when (File.Exists(generated))
+        catch (IOException) when (File.Exists(path))
         {
-            // Another process generated it first: use theirs.
-            return Decode(ReadKeyFile(generated, "the development key file"), generated);
+            return new Found(FromFile(path, "The development key file", warn), $"the development key file {path}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigurationException($"Cannot write the development master key file {generated}: {e.Message}");
+            throw new ConfigurationException($"Cannot write the development master key file {path}; check that its folder is writable, or set Encryption:KeyFile.");
         }
-        notice($"Generated a development master key file {generated} (mode 0600). Set Encryption:KeyFile in production.");
-        return key;
-    }
-
-    /// <summary>Reads a key file given on the command line (for rotation).</summary>
-    public static byte[] FromFile(string path) => Decode(ReadKeyFile(path, "the key file"), path);
-
-    private static string ReadKeyFile(string path, string what)
-    {
-        try
-        {
-            return File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigurationException($"Cannot read {what} at {path}: {e.GetType().Name}.");
-        }
+        notice($"Generated a development master key file {path} (mode 0600). Set Encryption:KeyFile in production.");
+        return new Found(key, $"the development key file {path}");
     }
 
     private static byte[] Decode(string base64, string source)
@@ -74,7 +79,7 @@ internal static class MasterKey
         var key = new byte[Size + 1];
         if (!Convert.TryFromBase64String(base64.Trim(), key, out var written) || written != Size)
         {
-            throw new ConfigurationException($"{source} must be the base64 of exactly {Size} bytes.");
+            throw new ConfigurationException($"{source} must hold the base64 of exactly {Size} bytes, such as the output of: head -c 32 /dev/urandom | base64");
         }
         return key[..Size];
     }

@@ -70,6 +70,14 @@ internal static class Schema
 
         CREATE INDEX credential_audit_team ON credential_audit (team_id, id);
         """,
+
+        // 3: the master key's check value, so that a database is only ever written under one master key.
+        """
+        CREATE TABLE master_key_check (
+            id          INTEGER PRIMARY KEY CHECK (id = 1),
+            check_value BLOB    NOT NULL
+        ) STRICT;
+        """,
     ];
 
     /// <summary>The version this binary reads and writes.</summary>

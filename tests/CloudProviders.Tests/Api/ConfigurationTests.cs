@@ -12,6 +12,8 @@ public sealed class ConfigurationTests
         {
             s.Remove("Jwt:SigningKey");
             s.Remove("Jwt:PublicKeysFile");
+            s.Remove("Jwt:Issuer");
+            s.Remove("Jwt:Audience");
         });
         app.SeedTeamA();
         using var client = app.ClientWith(TestKeys.Hs256("alice"), ServiceFactory.TeamA);

@@ -167,6 +167,12 @@ public sealed class WriteEndpointTests : IDisposable
     [InlineData("{\"api_key\":\"k\"}{}")]
     [InlineData("{\"api_key\":\"k\",}")]
     [InlineData("{'api_key':'k'}")]
+    [InlineData("{\"api_key\":\"\\u001b[2K\\r\\n2026-01-01T00:00:00Z\\tcomfy_cloud\\tset\"}")]
+    [InlineData("{\"api_key\":\"comfyui-key-with-a-tab\\there-00000\"}")]
+    [InlineData("{\"api_key\":\"comfyui-key-with-del-\\u007f-000000\"}")]
+    [InlineData("{\"api_key\":\"comfyui-key-with-c1-\\u0085-0000000\"}")]
+    [InlineData("{\"api_key\":\"comfyui-line-separator-\\u2028-00\"}")]
+    [InlineData("{\"api_key\":\"comfyui-bidi-override-\\u202e-000\"}")]
     public async Task A_bad_body_gets_400_and_changes_nothing(string body)
     {
         var before = Snapshot();

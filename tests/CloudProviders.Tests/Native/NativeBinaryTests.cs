@@ -236,15 +236,15 @@ public sealed partial class NativeBinaryTests : IDisposable
         File.WriteAllText(third, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
 
         Assert.StartsWith("Re-encrypted 2 key(s).", _bin.Ok("encryption", "rotate", "--new-key-file", next), StringComparison.Ordinal);
-        Assert.Equal(shown, _bin.Ok("credential", "show", Team));
 
-        // The old master key no longer opens them: rotating from it fails and changes nothing.
+        // The old master key is no longer the database's: every command with it is refused, and changes nothing.
         var refused = _bin.Run("encryption", "rotate", "--new-key-file", third);
         Assert.NotEqual(0, refused.ExitCode);
         Assert.Contains("nothing was changed", refused.Stderr, StringComparison.Ordinal);
 
-        // The new one does.
+        // The new one opens them.
         _bin.Environment["Encryption__KeyFile"] = next;
+        Assert.Equal(shown, _bin.Ok("credential", "show", Team));
         Assert.StartsWith("Re-encrypted 2 key(s).", _bin.Ok("encryption", "rotate", "--new-key-file", third), StringComparison.Ordinal);
         var badKey = System.IO.Path.Combine(_bin.Folder, "bad.key");
         File.WriteAllText(badKey, "not base64");

@@ -50,17 +50,10 @@ public sealed class NativeBinary : IDisposable
         {
             return System.IO.Path.GetFullPath(fromEnvironment);
         }
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "CloudProviders.sln")))
-            {
-                var path = System.IO.Path.Combine(dir.FullName, "artifacts", folder, "cloud-providers");
-                return File.Exists(path)
-                    ? path
-                    : throw new FileNotFoundException($"No published binary at {path}. Run `bash tests/run.sh`, which publishes it first.");
-            }
-        }
-        throw new FileNotFoundException("Cannot find the repository root (CloudProviders.sln).");
+        var path = System.IO.Path.Combine(Repository.Root, "artifacts", folder, "cloud-providers");
+        return File.Exists(path)
+            ? path
+            : throw new FileNotFoundException($"No published binary at {path}. Run `bash tests/run.sh`, which publishes it first.");
     }
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
@@ -139,7 +132,8 @@ public sealed class NativeBinary : IDisposable
     }
 
     /// <param name="https">Listen through the standard Kestrel endpoint settings with the certificate at <see cref="CertificatePath"/> (the TLS build), not <c>--urls</c>.</param>
-    public async Task<Server> ServeAsync(string verb = "serve", Func<string, bool>? readyWhen = null, bool https = false)
+    /// <param name="withDatabase">Pass this fixture's file as <c>--db</c>; without it, the configuration decides.</param>
+    public async Task<Server> ServeAsync(string verb = "serve", Func<string, bool>? readyWhen = null, bool https = false, bool withDatabase = true)
     {
         var port = FreePort();
         var address = new Uri($"{(https ? "https" : "http")}://127.0.0.1:{port}");
@@ -149,7 +143,8 @@ public sealed class NativeBinary : IDisposable
             Environment["Kestrel__Endpoints__Https__Certificate__Path"] = CertificatePath;
             Environment["Kestrel__Endpoints__Https__Certificate__KeyPath"] = CertificatePath + ".key";
         }
-        var process = Start(https ? [verb, "--db", DatabasePath] : [verb, "--db", DatabasePath, "--urls", address.ToString()], redirectInput: false);
+        string[] database = withDatabase ? ["--db", DatabasePath] : [];
+        var process = Start(https ? [verb, .. database] : [verb, .. database, "--urls", address.ToString()], redirectInput: false);
         _servers.Add(process);
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };

@@ -31,14 +31,20 @@ public sealed class ConsoleLogTests
     }
 
     [Fact]
-    public void A_plain_entry_names_level_category_and_event_and_indents_every_message_line()
+    public void A_plain_entry_is_one_line_naming_level_category_and_event_with_every_control_character_escaped()
     {
         var output = new MemoryStream();
         using (var provider = new ConsoleLog.Provider(json: false, output))
         {
-            provider.CreateLogger("CloudProviders").LogWarning(new EventId(7), "first\nsecond");
+            var logger = provider.CreateLogger("CloudProviders");
+            logger.LogWarning(new EventId(7), "first\nsecond\r\u001b[2K\u0085\u2028\u202e\t\u007f\\n");
+            logger.LogError(new EventId(8), new InvalidOperationException("line one\nline two"), "failed");
         }
-        Assert.Equal("warn: CloudProviders[7]\n      first\n      second\n", Encoding.UTF8.GetString(output.ToArray()));
+        var lines = Encoding.UTF8.GetString(output.ToArray()).Split('\n');
+        Assert.Equal(3, lines.Length);
+        Assert.Equal(@"warn: CloudProviders[7] first\nsecond\r\u001b[2K\u0085\u2028\u202e\t\u007f\\n", lines[0]);
+        Assert.StartsWith(@"fail: CloudProviders[8] failed System.InvalidOperationException: line one\nline two", lines[1], StringComparison.Ordinal);
+        Assert.Equal("", lines[2]);
     }
 
     [Fact]

@@ -1,0 +1,132 @@
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+
+namespace CloudProviders.Storage;
+
+/// <summary>
+/// What every process that writes does before its first write, the server and each admin command
+/// alike: it checks the master key against the database while nothing has been written, then
+/// creates or migrates the file, generates a development key only for a database that holds no
+/// key yet, and records the key's check value. A database is written under one master key only.
+/// </summary>
+internal static class StorageSetup
+{
+    /// <summary>The cipher for the database's keys, and the schema version the file had before.</summary>
+    public sealed record Prepared(CredentialCipher Cipher, int PreviousVersion);
+
+    /// <param name="notice">Told when a development key file is generated.</param>
+    /// <param name="warn">Told of a key file that is unsafe but usable.</param>
+    /// <exception cref="ConfigurationException">The master key is missing, unsafe, or not the database's.</exception>
+    /// <exception cref="SchemaException">The file is from a newer binary.</exception>
+    public static Prepared Prepare(Settings settings, Database database, Action<string> notice, Action<string> warn)
+    {
+        var developmentKey = MasterKey.DevelopmentKeyPath(database.Path);
+        var found = MasterKey.Find(settings, developmentKey, warn);
+        var recorded = File.Exists(database.Path) && Check(database, found, developmentKey);
+
+        var previous = Schema.Migrate(database);
+        found ??= MasterKey.Generate(developmentKey, notice, warn);
+        var cipher = new CredentialCipher(found.Key);
+        if (!recorded)
+        {
+            Establish(database, cipher, found.Source);
+        }
+        return new Prepared(cipher, previous);
+    }
+
+    /// <summary>Refuses a key that is not the database's, or a missing one where the database holds keys. Writes nothing.</summary>
+    /// <returns>Whether the database records the key's check value already.</returns>
+    private static bool Check(Database database, MasterKey.Found? found, string developmentKey)
+    {
+        using var connection = database.Open();
+        var version = Schema.ReadVersion(connection);
+        if (version > Schema.Version)
+        {
+            throw new SchemaException($"The database has schema version {version}, newer than this binary's {Schema.Version}.");
+        }
+        var checkValue = version >= 3 ? ReadCheckValue(connection, null) : null;
+        var sample = version >= 1 ? ReadSample(connection) : null;
+        if (found is null)
+        {
+            if (checkValue is not null || sample is not null)
+            {
+                throw new ConfigurationException(
+                    $"{database.Path} holds keys sealed under a master key, but none is configured and the development key file {developmentKey} does not exist. Set Encryption:KeyFile to the database's master key.");
+            }
+            return false;
+        }
+        var cipher = new CredentialCipher(found.Key);
+        if (checkValue is not null ? !CryptographicOperations.FixedTimeEquals(checkValue, cipher.CheckValue) : sample is { } row && !Opens(cipher, row))
+        {
+            throw NotTheDatabasesKey(found.Source, database.Path);
+        }
+        return checkValue is not null;
+    }
+
+    /// <summary>Records the key's check value, or, where one is recorded (by a process that got here first), compares it.</summary>
+    private static void Establish(Database database, CredentialCipher cipher, string source)
+    {
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        if (ReadCheckValue(connection, transaction) is { } recorded)
+        {
+            if (!CryptographicOperations.FixedTimeEquals(recorded, cipher.CheckValue))
+            {
+                throw NotTheDatabasesKey(source, database.Path);
+            }
+            return;
+        }
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT INTO master_key_check (id, check_value) VALUES (1, $value);";
+        insert.Parameters.AddWithValue("$value", cipher.CheckValue);
+        insert.ExecuteNonQuery();
+        transaction.Commit();
+    }
+
+    /// <summary>Writes the check value of a new master key, inside the transaction that re-encrypts every key under it.</summary>
+    internal static void Replace(SqliteConnection connection, SqliteTransaction transaction, CredentialCipher next)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO master_key_check (id, check_value) VALUES (1, $value)
+            ON CONFLICT (id) DO UPDATE SET check_value = excluded.check_value;
+            """;
+        command.Parameters.AddWithValue("$value", next.CheckValue);
+        command.ExecuteNonQuery();
+    }
+
+    private static ConfigurationException NotTheDatabasesKey(string source, string path) => new(
+        $"The master key from {source} is not the one {path} was written with, so it cannot open the stored keys. Configure the database's own master key; nothing was changed.");
+
+    private static byte[]? ReadCheckValue(SqliteConnection connection, SqliteTransaction? transaction)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT check_value FROM master_key_check WHERE id = 1;";
+        return command.ExecuteScalar() as byte[];
+    }
+
+    /// <summary>One stored ciphertext, for a database from before the check value: the key must open it.</summary>
+    private static (Guid Team, string Provider, byte[] Ciphertext)? ReadSample(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT team_id, provider, ciphertext FROM credentials WHERE ciphertext IS NOT NULL LIMIT 1;";
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (Guid.ParseExact(reader.GetString(0), "D"), reader.GetString(1), (byte[])reader.GetValue(2)) : null;
+    }
+
+    private static bool Opens(CredentialCipher cipher, (Guid Team, string Provider, byte[] Ciphertext) row)
+    {
+        try
+        {
+            cipher.Open(row.Team, row.Provider, row.Ciphertext);
+            return true;
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
+}
