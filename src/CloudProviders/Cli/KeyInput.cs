@@ -1,5 +1,6 @@
 using System.Text;
 using CloudProviders.Credentials;
+using CloudProviders.Storage;
 
 namespace CloudProviders.Cli;
 
@@ -20,21 +21,12 @@ internal static class KeyInput
     /// <summary>All of the input less one trailing line break, checked by <see cref="Check"/>.</summary>
     internal static string FromStream(Stream input)
     {
-        var buffer = new byte[MaxBytes + 1];
-        var length = 0;
-        int read;
-        while (length < buffer.Length && (read = input.Read(buffer, length, buffer.Length - length)) > 0)
-        {
-            length += read;
-        }
-        if (length > MaxBytes)
-        {
-            throw new CliException($"The key on stdin is longer than {AdminCommands.MaxKeyLength} characters.");
-        }
+        var bytes = SecretFile.ReadAtMost(input, MaxBytes)
+            ?? throw new CliException($"The key on stdin is longer than {AdminCommands.MaxKeyLength} characters.");
         string text;
         try
         {
-            text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(buffer, 0, length);
+            text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
         }
         catch (DecoderFallbackException)
         {

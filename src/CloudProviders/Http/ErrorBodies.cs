@@ -64,6 +64,9 @@ internal static partial class ErrorBodies
             case OperationCanceledException or Microsoft.AspNetCore.Connections.ConnectionResetException or IOException
                 when context.RequestAborted.IsCancellationRequested || exception is Microsoft.AspNetCore.Connections.ConnectionResetException:
                 LogClientGone(logger);
+                // Nobody is left to answer, and Kestrel's own drain of the half-read body would
+                // fail on the broken read and log at Error: end the connection here.
+                context.Abort();
                 return new ErrorReply(ClientClosedRequest, "The client closed the request.");
             default:
                 LogUnhandled(logger, exception);

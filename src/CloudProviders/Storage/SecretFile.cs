@@ -57,18 +57,9 @@ internal static class SecretFile
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
-            var buffer = new byte[MaxBytes + 1];
-            var length = 0;
-            int read;
-            while (length < buffer.Length && (read = stream.Read(buffer, length, buffer.Length - length)) > 0)
-            {
-                length += read;
-            }
-            if (length > MaxBytes)
-            {
-                throw new ConfigurationException($"{what} {path} holds more than {MaxBytes} bytes; it should hold only the base64 of the key.");
-            }
-            return Encoding.UTF8.GetString(buffer, 0, length);
+            var bytes = ReadAtMost(stream, MaxBytes)
+                ?? throw new ConfigurationException($"{what} {path} holds more than {MaxBytes} bytes; it should hold only the base64 of the key.");
+            return Encoding.UTF8.GetString(bytes);
         }
         catch (UnauthorizedAccessException)
         {
@@ -78,6 +69,22 @@ internal static class SecretFile
         {
             throw new ConfigurationException($"{what} {path} cannot be read; check that it is a readable file.");
         }
+    }
+
+    /// <summary>
+    /// All of a stream, when it holds at most <paramref name="maxBytes"/>; null as soon as it holds
+    /// more, having read no further than one byte past the limit.
+    /// </summary>
+    public static byte[]? ReadAtMost(Stream stream, int maxBytes)
+    {
+        var buffer = new byte[maxBytes + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = stream.Read(buffer, length, buffer.Length - length)) > 0)
+        {
+            length += read;
+        }
+        return length > maxBytes ? null : buffer[..length];
     }
 
     private static string RealPathOf(string path) => FileStatus.RealPath(path) ?? path;
