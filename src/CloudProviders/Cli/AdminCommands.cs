@@ -288,7 +288,7 @@ internal static class AdminCommands
             action(new AdminContext(settings, Console.Out, Console.Error));
             return ExitCodes.Ok;
         }
-        catch (Exception e) when (e is CliException or ConfigurationException or SchemaException)
+        catch (Exception e) when (e is CliException or ConfigurationException or SchemaException or MasterKeyChangedException)
         {
             Console.Error.WriteLine($"error: {Printable.Escape(e.Message)}");
             return ExitCodes.Failed;

@@ -56,6 +56,9 @@ internal static partial class ErrorBodies
                     SqliteConnection.ClearAllPools();
                 }
                 return ErrorReply.StorageUnavailable();
+            case MasterKeyChangedException:
+                LogKeyChanged(logger);
+                return ErrorReply.StorageUnavailable();
             case SchemaException:
                 LogSchemaFault(logger);
                 return ErrorReply.StorageUnavailable();
@@ -100,6 +103,9 @@ internal static partial class ErrorBodies
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable (SQLite error {Code}, extended {ExtendedCode}); answered 503.")]
     private static partial void LogStorageFault(ILogger logger, int code, int extendedCode);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The database's master key was rotated since this process started; writes get 503 until it restarts with the new key (Encryption:KeyFile).")]
+    private static partial void LogKeyChanged(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The database schema is not one this binary serves; answered 503.")]
     private static partial void LogSchemaFault(ILogger logger);

@@ -33,6 +33,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
             return null;
         }
         var replacing = Find(connection, transaction, teamId, provider) is not null;
+        StorageSetup.RequireKey(connection, transaction, cipher.Value);
         var ciphertext = cipher.Value.Seal(teamId, provider.Id, key);
         using (var command = connection.CreateCommand())
         {

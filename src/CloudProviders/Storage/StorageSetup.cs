@@ -97,6 +97,19 @@ internal static class StorageSetup
         command.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// Inside a write's transaction: the key about to seal is still the database's. It stops being
+    /// so when another process rotates the master key while this one runs.
+    /// </summary>
+    /// <exception cref="MasterKeyChangedException">The database's master key is another one now.</exception>
+    internal static void RequireKey(SqliteConnection connection, SqliteTransaction transaction, CredentialCipher cipher)
+    {
+        if (ReadCheckValue(connection, transaction) is { } recorded && !CryptographicOperations.FixedTimeEquals(recorded, cipher.CheckValue))
+        {
+            throw new MasterKeyChangedException();
+        }
+    }
+
     private static ConfigurationException NotTheDatabasesKey(string source, string path) => new(
         $"The master key from {source} is not the one {path} was written with, so it cannot open the stored keys. Configure the database's own master key; nothing was changed.");
 
@@ -130,3 +143,7 @@ internal static class StorageSetup
         }
     }
 }
+
+/// <summary>The master key was rotated by another process: this one must restart with the new key before it writes.</summary>
+internal sealed class MasterKeyChangedException()
+    : Exception("The database's master key was rotated since this process started: restart it with the new key (Encryption:KeyFile).");

@@ -329,6 +329,32 @@ public sealed class OperatorTests : IDisposable
         .Select(f => $"{Path.GetFileName(f)}:{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))}"));
 
     [Fact]
+    public async Task A_server_whose_master_key_was_rotated_underneath_refuses_writes_until_it_restarts_with_the_new_key()
+    {
+        var dk = Seed();
+        var server = await _bin.ServeAsync();
+        var next = Path.Combine(_bin.Folder, "next.key");
+        File.WriteAllText(next, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        File.SetUnixFileMode(next, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Assert.StartsWith("Re-encrypted 1 key(s).", _bin.Ok("encryption", "rotate", "--new-key-file", next), StringComparison.Ordinal);
+
+        using var device = server.Client(dk);
+        var body = new StringContent($$"""{"api_key":"{{ServiceFactory.ComfyKey}}"}""", Encoding.UTF8, "application/json");
+        await HttpAssert.Error(await device.PutAsync(HttpAssert.StatusPath, body), HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(HttpStatusCode.OK, (await device.GetAsync(HttpAssert.StatusPath)).StatusCode);
+        Assert.Contains("master key was rotated", server.Output, StringComparison.Ordinal);
+
+        server.Process.Kill();
+        await server.Process.WaitForExitAsync();
+        _bin.Environment["Encryption__KeyFile"] = next;
+        var restarted = await _bin.ServeAsync();
+        using var again = restarted.Client(dk);
+        body = new StringContent($$"""{"api_key":"{{ServiceFactory.ComfyKey}}"}""", Encoding.UTF8, "application/json");
+        Assert.Equal(HttpStatusCode.OK, (await again.PutAsync(HttpAssert.StatusPath, body)).StatusCode);
+        Assert.Contains("\"key_preview\":\"comfyui-...89ab\"", _bin.Ok("credential", "show", Team), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_development_key_lives_beside_the_real_file_and_is_never_generated_for_a_database_that_holds_keys()
     {
         var real = Path.Combine(_bin.Folder, "real");
