@@ -1,10 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using CloudProviders.Domain;
 
 namespace CloudProviders.Auth;
-
-/// <summary>The two API key kinds: integration keys read, device keys read and write.</summary>
-internal enum ApiKeyKind { Sk, Dk }
 
 /// <summary>
 /// The format of <c>sk-</c> and <c>dk-</c> keys: the prefix, then 43 base62 characters drawn
@@ -19,15 +17,6 @@ internal static class ApiKeys
     public const int PrefixLength = 12;
 
     private const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-    public static string Name(this ApiKeyKind kind) => kind == ApiKeyKind.Sk ? "sk" : "dk";
-
-    public static ApiKeyKind? ParseKind(string? name) => name switch
-    {
-        "sk" => ApiKeyKind.Sk,
-        "dk" => ApiKeyKind.Dk,
-        _ => null,
-    };
 
     public static string Generate(ApiKeyKind kind) =>
         string.Concat(kind.Name(), "-", new string(RandomNumberGenerator.GetItems<char>(Alphabet, SecretLength)));
@@ -46,12 +35,7 @@ internal static class ApiKeys
                 return null;
             }
         }
-        return token[..2] switch
-        {
-            "sk" => ApiKeyKind.Sk,
-            "dk" => ApiKeyKind.Dk,
-            _ => null,
-        };
+        return ApiKeyKinds.Parse(token[..2]);
     }
 
     public static string Prefix(string key) => key[..PrefixLength];

@@ -1,4 +1,4 @@
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 using CloudProviders.Http;
 using CloudProviders.Storage;
 
@@ -52,7 +52,7 @@ internal sealed class CallerResolver(ReadCache reads, JwtValidator jwt)
                 var user = new Actor(ActorKind.Jwt, subject);
                 RequestLog.SetCaller(request.HttpContext, user);
                 var header = request.Headers[TeamHeader];
-                if (header.Count != 1 || !Ids.TryParse(header[0], out var teamId))
+                if (header.Count != 1 || !TeamId.TryParse(header[0], out var teamId))
                 {
                     return (null, ErrorReply.BadRequest($"The {TeamHeader} header is required: exactly one team UUID."));
                 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using CloudProviders.Auth;
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 using CloudProviders.Http;
 using CloudProviders.Storage;
 using Microsoft.Data.Sqlite;
@@ -33,9 +33,9 @@ internal static class AdminCommands
             {
             if (!admin.Teams.AddTeam(id, displayName))
             {
-                throw new CliException($"Team {Ids.Format(id)} already exists.");
+                throw new CliException($"Team {TeamId.Format(id)} already exists.");
             }
-            admin.Output.WriteLine(Ids.Format(id));
+            admin.Output.WriteLine(TeamId.Format(id));
             };
         }));
         team.Subcommands.Add(add);
@@ -47,14 +47,14 @@ internal static class AdminCommands
         var member = new Command("member", "Manage team members and their roles.");
         var teamId = TeamIdArgument();
         var userId = new Argument<string>("user-id") { Description = "The user's id: the JWT sub." };
-        var role = OneOf("--role", "owner, admin, member or viewer.", "owner", "admin", "member", "viewer");
+        var role = OneOf("--role", $"{string.Join(", ", Roles.Names)}.", Roles.Names);
 
         var add = new Command("add", "Add a member to a team.") { teamId, userId, role };
         add.SetAction(parse => Run(parse, split, db, () =>
         {
             var id = ParseTeamId(parse.GetValue(teamId));
             var user = UserId(parse.GetValue(userId));
-            var parsedRole = Roles.Parse(parse.GetValue(role)) ?? throw new CliException("--role must be owner, admin, member or viewer.");
+            var parsedRole = Roles.Parse(parse.GetValue(role)) ?? throw new CliException($"--role must be one of {string.Join(", ", Roles.Names)}.");
             return admin =>
             {
             switch (admin.Teams.AddMember(id, user, parsedRole))
@@ -62,7 +62,7 @@ internal static class AdminCommands
                 case MemberChange.NoSuchTeam:
                     throw UnknownTeam(id);
                 case MemberChange.AlreadyMember:
-                    throw new CliException($"{user} is already a member of team {Ids.Format(id)}.");
+                    throw new CliException($"{user} is already a member of team {TeamId.Format(id)}.");
             }
             };
         }));
@@ -79,7 +79,7 @@ internal static class AdminCommands
                 case MemberChange.NoSuchTeam:
                     throw UnknownTeam(id);
                 case MemberChange.NotMember:
-                    throw new CliException($"{user} is not a member of team {Ids.Format(id)}.");
+                    throw new CliException($"{user} is not a member of team {TeamId.Format(id)}.");
             }
             };
         }));
@@ -108,7 +108,7 @@ internal static class AdminCommands
     {
         var key = new Command("key", "Manage sk- (integration) and dk- (device) API keys.");
         var teamId = TeamIdArgument();
-        var kind = OneOf("--kind", "sk (read) or dk (read and write).", "sk", "dk");
+        var kind = OneOf("--kind", "sk (read) or dk (read and write).", ApiKeyKinds.Names);
         var name = new Option<string?>("--name") { Description = "A label to tell keys apart." };
         var expiresIn = WholeNumber("--expires-in", $"Days until the key expires, 1 to {MaxKeyLifetimeDays} (default: never).", 1, MaxKeyLifetimeDays);
 
@@ -116,7 +116,7 @@ internal static class AdminCommands
         create.SetAction(parse => Run(parse, split, db, () =>
         {
             var id = ParseTeamId(parse.GetValue(teamId));
-            var keyKind = ApiKeys.ParseKind(parse.GetValue(kind)) ?? throw new CliException("--kind must be sk or dk.");
+            var keyKind = ApiKeyKinds.Parse(parse.GetValue(kind)) ?? throw new CliException($"--kind must be one of {string.Join(", ", ApiKeyKinds.Names)}.");
             var label = Text(parse.GetValue(name), "--name", MaxNameLength);
             TimeSpan? lifetime = parse.GetValue(expiresIn) is { } days ? TimeSpan.FromDays(days) : null;
             return admin =>
@@ -180,7 +180,7 @@ internal static class AdminCommands
         {
             var id = ParseTeamId(parse.GetValue(teamId));
             var p = ParseProvider(parse.GetValue(provider));
-            var key = KeyInput.Read(Ids.Format(id));
+            var key = KeyInput.Read(TeamId.Format(id));
             var cloudFallback = parse.GetValue(fallback);
             return admin =>
             {
@@ -303,7 +303,7 @@ internal static class AdminCommands
     private static Argument<string> TeamIdArgument() => new("team-id") { Description = "The team's UUID." };
 
     private static Guid ParseTeamId(string? text) =>
-        Ids.TryParse(text, out var id)
+        TeamId.TryParse(text, out var id)
             ? id
             : throw new CliException($"\"{text}\" is not a team id: expected a UUID such as 0190d9b8-7c1e-7a2b-9c3d-4e5f60718293.");
 
@@ -366,9 +366,9 @@ internal static class AdminCommands
         return text;
     }
 
-    private static CliException UnknownTeam(Guid id) => new($"No team {Ids.Format(id)}. Add it with: cloud-providers team add {Ids.Format(id)}");
+    private static CliException UnknownTeam(Guid id) => new($"No team {TeamId.Format(id)}. Add it with: cloud-providers team add {TeamId.Format(id)}");
 
-    private static CliException NoCredential(Guid id) => new($"Team {Ids.Format(id)} has no credential for this provider.");
+    private static CliException NoCredential(Guid id) => new($"Team {TeamId.Format(id)} has no credential for this provider.");
 }
 
 /// <summary>What one admin verb works with: the stores on a database prepared as the server prepares it.</summary>

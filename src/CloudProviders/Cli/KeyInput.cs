@@ -1,5 +1,5 @@
 using System.Text;
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 using CloudProviders.Storage;
 
 namespace CloudProviders.Cli;

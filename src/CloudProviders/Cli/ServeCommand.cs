@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
-using CloudProviders.Auth;
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 using CloudProviders.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -105,7 +104,7 @@ internal static class ServeCommand
         var sk = keys.Create(DemoTeamId, ApiKeyKind.Sk, "demo", lifetime: null)!;
         var dk = keys.Create(DemoTeamId, ApiKeyKind.Dk, "demo", lifetime: null)!;
 
-        var team = Ids.Format(DemoTeamId);
+        var team = TeamId.Format(DemoTeamId);
         var jwt = settings.JwtSigningKey is { } secret ? DemoJwt(settings, secret) : null;
         return listening => PrintCommands($"{PublicBase(listening)}/api/v1/cloud-providers/{Provider.ComfyCloud.Slug}", team, sk, dk, jwt);
     }

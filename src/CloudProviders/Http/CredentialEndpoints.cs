@@ -1,5 +1,5 @@
 using CloudProviders.Auth;
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 using CloudProviders.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 

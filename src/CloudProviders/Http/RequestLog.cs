@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 
 namespace CloudProviders.Http;
 

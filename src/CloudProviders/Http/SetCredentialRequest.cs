@@ -134,7 +134,7 @@ internal sealed record SetCredentialRequest(string ApiKey, bool CloudFallback)
             problem = "api_key must be valid Unicode text.";
             return false;
         }
-        var length = Credentials.KeyPreview.ScalarCount(apiKey);
+        var length = Domain.KeyPreview.ScalarCount(apiKey);
         if (length is 0 or > MaxKeyLength)
         {
             problem = $"api_key must be 1 to {MaxKeyLength} characters long.";

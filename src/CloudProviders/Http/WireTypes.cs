@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 
 namespace CloudProviders.Http;
 

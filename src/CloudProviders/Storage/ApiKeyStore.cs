@@ -1,4 +1,5 @@
 using CloudProviders.Auth;
+using CloudProviders.Domain;
 
 namespace CloudProviders.Storage;
 
@@ -13,9 +14,6 @@ internal sealed record ApiKeyInfo(
     public string State(DateTimeOffset now) =>
         RevokedAt is not null ? "revoked" : ExpiresAt <= now ? "expired" : "active";
 }
-
-/// <summary>A key that authenticated: the team its row names, and its kind.</summary>
-internal sealed record ApiKeyOwner(Guid TeamId, ApiKeyKind Kind, string Prefix);
 
 /// <summary>API keys: stored as SHA-256 hashes, found by hash, listed and revoked by prefix.</summary>
 internal sealed class ApiKeyStore(Database database, TimeProvider time)
@@ -41,7 +39,7 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
                 VALUES ($team, $kind, $prefix, $hash, $name, $now, $expires)
                 ON CONFLICT DO NOTHING;
                 """;
-            command.Parameters.AddWithValue("$team", Ids.Format(teamId));
+            command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
             command.Parameters.AddWithValue("$kind", kind.Name());
             command.Parameters.AddWithValue("$prefix", ApiKeys.Prefix(key));
             command.Parameters.AddWithValue("$hash", ApiKeys.Hash(key));
@@ -80,7 +78,7 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
         }
         var owner = new ApiKeyOwner(
             Guid.ParseExact(reader.GetString(0), "D"),
-            ApiKeys.ParseKind(reader.GetString(1)) ?? throw new InvalidDataException("Unknown key kind."),
+            ApiKeyKinds.Parse(reader.GetString(1)) ?? throw new InvalidDataException("Unknown key kind."),
             reader.GetString(2));
         return (owner, reader.IsDBNull(3) ? null : reader.GetInt64(3));
     }
@@ -93,14 +91,14 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
             SELECT prefix, kind, name, created_at, expires_at, revoked_at FROM api_keys
             WHERE team_id = $team ORDER BY created_at, id;
             """;
-        command.Parameters.AddWithValue("$team", Ids.Format(teamId));
+        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
         using var reader = command.ExecuteReader();
         var keys = new List<ApiKeyInfo>();
         while (reader.Read())
         {
             keys.Add(new ApiKeyInfo(
                 reader.GetString(0),
-                ApiKeys.ParseKind(reader.GetString(1)) ?? throw new InvalidDataException("Unknown key kind."),
+                ApiKeyKinds.Parse(reader.GetString(1)) ?? throw new InvalidDataException("Unknown key kind."),
                 reader.IsDBNull(2) ? null : reader.GetString(2),
                 DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(3)),
                 reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(4)),

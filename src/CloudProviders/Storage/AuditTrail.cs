@@ -1,4 +1,4 @@
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 using Microsoft.Data.Sqlite;
 
 namespace CloudProviders.Storage;
@@ -26,7 +26,7 @@ internal sealed class AuditTrail(Database database)
             VALUES ($at, $team, $provider, $action, $kind, $actor, $preview);
             """;
         command.Parameters.AddWithValue("$at", at);
-        command.Parameters.AddWithValue("$team", Ids.Format(teamId));
+        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
         command.Parameters.AddWithValue("$provider", provider.Id);
         command.Parameters.AddWithValue("$action", Name(action));
         command.Parameters.AddWithValue("$kind", actor.KindName);
@@ -44,7 +44,7 @@ internal sealed class AuditTrail(Database database)
             SELECT at, team_id, provider, action, actor_kind, actor, key_preview FROM credential_audit
             WHERE team_id = $team ORDER BY id DESC LIMIT $limit;
             """;
-        command.Parameters.AddWithValue("$team", Ids.Format(teamId));
+        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
         command.Parameters.AddWithValue("$limit", limit);
         using var reader = command.ExecuteReader();
         var entries = new List<AuditEntry>();

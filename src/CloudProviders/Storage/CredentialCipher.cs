@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using CloudProviders.Domain;
 using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.Macs;
 using Org.BouncyCastle.Crypto.Parameters;
@@ -97,5 +98,5 @@ internal sealed class CredentialCipher
     }
 
     private static byte[] AssociatedData(Guid teamId, string providerId) =>
-        Encoding.UTF8.GetBytes($"cloud-providers/v1\n{Ids.Format(teamId)}\n{providerId}");
+        Encoding.UTF8.GetBytes($"cloud-providers/v1\n{TeamId.Format(teamId)}\n{providerId}");
 }

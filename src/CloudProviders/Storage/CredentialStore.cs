@@ -1,4 +1,4 @@
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 using Microsoft.Data.Sqlite;
 
 namespace CloudProviders.Storage;
@@ -48,7 +48,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
                     key_preview = excluded.key_preview,
                     updated_at = excluded.updated_at;
                 """;
-            command.Parameters.AddWithValue("$team", Ids.Format(teamId));
+            command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
             command.Parameters.AddWithValue("$provider", provider.Id);
             command.Parameters.AddWithValue("$fallback", cloudFallback ? 1 : 0);
             command.Parameters.AddWithValue("$ciphertext", ciphertext);
@@ -81,7 +81,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
                 SET status = 'revoked', cloud_fallback = 0, ciphertext = NULL, updated_at = $now
                 WHERE team_id = $team AND provider = $provider AND status = 'active';
                 """;
-            command.Parameters.AddWithValue("$team", Ids.Format(teamId));
+            command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
             command.Parameters.AddWithValue("$provider", provider.Id);
             command.Parameters.AddWithValue("$now", now);
             changed = command.ExecuteNonQuery() == 1;
@@ -101,7 +101,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT ciphertext FROM credentials WHERE team_id = $team AND provider = $provider;";
-        command.Parameters.AddWithValue("$team", Ids.Format(teamId));
+        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
         command.Parameters.AddWithValue("$provider", provider.Id);
         return command.ExecuteScalar() is byte[] bytes ? cipher.Value.Open(teamId, provider.Id, bytes) : null;
     }
@@ -158,7 +158,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"SELECT {StatusColumns} FROM credentials WHERE team_id = $team AND provider = $provider;";
-        command.Parameters.AddWithValue("$team", Ids.Format(teamId));
+        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
         command.Parameters.AddWithValue("$provider", provider.Id);
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadStatus(reader, provider) : null;

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using CloudProviders.Auth;
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 using CloudProviders.Http;
 
 namespace CloudProviders.Storage;

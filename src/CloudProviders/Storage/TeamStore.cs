@@ -1,31 +1,7 @@
+using CloudProviders.Domain;
 using Microsoft.Data.Sqlite;
 
 namespace CloudProviders.Storage;
-
-internal enum Role { Owner, Admin, Member, Viewer }
-
-internal static class Roles
-{
-    public static string Name(this Role role) => role switch
-    {
-        Role.Owner => "owner",
-        Role.Admin => "admin",
-        Role.Member => "member",
-        _ => "viewer",
-    };
-
-    public static Role? Parse(string? name) => name switch
-    {
-        "owner" => Role.Owner,
-        "admin" => Role.Admin,
-        "member" => Role.Member,
-        "viewer" => Role.Viewer,
-        _ => null,
-    };
-
-    /// <summary>Owners and admins may set and revoke the provider key.</summary>
-    public static bool MayManageCredentials(this Role role) => role is Role.Owner or Role.Admin;
-}
 
 internal sealed record Member(string UserId, Role Role, DateTimeOffset AddedAt);
 
@@ -43,7 +19,7 @@ internal sealed class TeamStore(Database database, TimeProvider time)
             INSERT INTO teams (id, name, created_at) VALUES ($id, $name, $now)
             ON CONFLICT (id) DO NOTHING;
             """;
-        command.Parameters.AddWithValue("$id", Ids.Format(teamId));
+        command.Parameters.AddWithValue("$id", TeamId.Format(teamId));
         command.Parameters.AddWithValue("$name", name);
         command.Parameters.AddWithValue("$now", time.GetUtcNow().ToUnixTimeSeconds());
         return command.ExecuteNonQuery() == 1;
@@ -60,7 +36,7 @@ internal sealed class TeamStore(Database database, TimeProvider time)
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = "SELECT 1 FROM teams WHERE id = $id;";
-        command.Parameters.AddWithValue("$id", Ids.Format(teamId));
+        command.Parameters.AddWithValue("$id", TeamId.Format(teamId));
         return command.ExecuteScalar() is not null;
     }
 
@@ -78,7 +54,7 @@ internal sealed class TeamStore(Database database, TimeProvider time)
             INSERT INTO members (team_id, user_id, role, created_at) VALUES ($team, $user, $role, $now)
             ON CONFLICT (team_id, user_id) DO NOTHING;
             """;
-        command.Parameters.AddWithValue("$team", Ids.Format(teamId));
+        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
         command.Parameters.AddWithValue("$user", userId);
         command.Parameters.AddWithValue("$role", role.Name());
         command.Parameters.AddWithValue("$now", time.GetUtcNow().ToUnixTimeSeconds());
@@ -92,7 +68,7 @@ internal sealed class TeamStore(Database database, TimeProvider time)
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM members WHERE team_id = $team AND user_id = $user;";
-        command.Parameters.AddWithValue("$team", Ids.Format(teamId));
+        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
         command.Parameters.AddWithValue("$user", userId);
         if (command.ExecuteNonQuery() == 1)
         {
@@ -108,7 +84,7 @@ internal sealed class TeamStore(Database database, TimeProvider time)
         command.CommandText = """
             SELECT user_id, role, created_at FROM members WHERE team_id = $team ORDER BY created_at, user_id;
             """;
-        command.Parameters.AddWithValue("$team", Ids.Format(teamId));
+        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
         using var reader = command.ExecuteReader();
         var members = new List<Member>();
         while (reader.Read())
@@ -127,7 +103,7 @@ internal sealed class TeamStore(Database database, TimeProvider time)
         using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT role FROM members WHERE team_id = $team AND user_id = $user;";
-        command.Parameters.AddWithValue("$team", Ids.Format(teamId));
+        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
         command.Parameters.AddWithValue("$user", userId);
         return Roles.Parse(command.ExecuteScalar() as string);
     }

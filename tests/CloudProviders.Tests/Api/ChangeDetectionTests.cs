@@ -1,6 +1,5 @@
 using System.Net;
-using CloudProviders.Auth;
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 using CloudProviders.Storage;
 using CloudProviders.Tests.Support;
 using Microsoft.Data.Sqlite;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using CloudProviders.Auth;
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 using CloudProviders.Storage;
 using CloudProviders.Tests.Support;
 

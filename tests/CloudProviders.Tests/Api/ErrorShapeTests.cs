@@ -1,5 +1,5 @@
 using System.Net;
-using CloudProviders.Auth;
+using CloudProviders.Domain;
 using CloudProviders.Tests.Support;
 
 namespace CloudProviders.Tests.Api;

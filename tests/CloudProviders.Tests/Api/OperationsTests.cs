@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
-using CloudProviders.Auth;
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 using CloudProviders.Storage;
 using CloudProviders.Tests.Support;
 using Microsoft.Data.Sqlite;

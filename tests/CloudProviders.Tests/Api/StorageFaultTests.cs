@@ -1,6 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
-using CloudProviders.Auth;
+using CloudProviders.Domain;
 using CloudProviders.Storage;
 using CloudProviders.Tests.Support;
 
@@ -76,7 +76,7 @@ public sealed class StorageFaultTests : IDisposable
             Chattr("-i", files);
         }
         Assert.Equal(before, await client.GetStringAsync(HttpAssert.StatusPath));
-        Assert.Equal(ServiceFactory.ComfyKey, _app.Get<Storage.CredentialStore>().ReadKey(ServiceFactory.TeamA, Credentials.Provider.ComfyCloud));
+        Assert.Equal(ServiceFactory.ComfyKey, _app.Get<Storage.CredentialStore>().ReadKey(ServiceFactory.TeamA, Domain.Provider.ComfyCloud));
         // Once the file is writable again, writes land: at once, or after the one Retry-After a client honours.
         var recovered = await client.PutAsync(HttpAssert.StatusPath, Json("""{"api_key":"comfyui-lands-after-recovery-0000"}"""));
         if (recovered.StatusCode == HttpStatusCode.ServiceUnavailable)
@@ -137,7 +137,7 @@ public sealed class DiskFullTests : IDisposable
         Assert.Equal("1", put.Headers.RetryAfter?.ToString());
         await HttpAssert.Error(put, HttpStatusCode.ServiceUnavailable);
         Assert.Equal(before, await client.GetStringAsync(HttpAssert.StatusPath));
-        Assert.Equal(ServiceFactory.ComfyKey, _app.Get<Storage.CredentialStore>().ReadKey(ServiceFactory.TeamA, Credentials.Provider.ComfyCloud));
+        Assert.Equal(ServiceFactory.ComfyKey, _app.Get<Storage.CredentialStore>().ReadKey(ServiceFactory.TeamA, Domain.Provider.ComfyCloud));
 
         File.Delete(filler);
         var recovered = await client.PutAsync(HttpAssert.StatusPath, Json("""{"api_key":"comfyui-lands-after-recovery-0000"}"""));
@@ -147,7 +147,7 @@ public sealed class DiskFullTests : IDisposable
             recovered = await client.PutAsync(HttpAssert.StatusPath, Json("""{"api_key":"comfyui-lands-after-recovery-0000"}"""));
         }
         Assert.Equal(HttpStatusCode.OK, recovered.StatusCode);
-        Assert.Equal("comfyui-lands-after-recovery-0000", _app.Get<Storage.CredentialStore>().ReadKey(ServiceFactory.TeamA, Credentials.Provider.ComfyCloud));
+        Assert.Equal("comfyui-lands-after-recovery-0000", _app.Get<Storage.CredentialStore>().ReadKey(ServiceFactory.TeamA, Domain.Provider.ComfyCloud));
     }
 
     private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");

@@ -2,8 +2,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using CloudProviders.Auth;
+using CloudProviders.Domain;
 using CloudProviders.Http;
-using CloudProviders.Storage;
 using CsCheck;
 
 namespace CloudProviders.Tests.Fuzz;
@@ -36,12 +36,12 @@ public sealed partial class PropertyTests
     {
         Hostile.Sample(text =>
         {
-            var ok = Ids.TryParse(text, out var id);
-            return !ok || (text.Length == 36 && string.Equals(Ids.Format(id), text, StringComparison.OrdinalIgnoreCase));
+            var ok = TeamId.TryParse(text, out var id);
+            return !ok || (text.Length == 36 && string.Equals(TeamId.Format(id), text, StringComparison.OrdinalIgnoreCase));
         }, iter: Iterations);
-        Gen.Guid.Sample(g => Ids.TryParse(g.ToString("D"), out var id) && id == g
-            && Ids.TryParse(g.ToString("D").ToUpperInvariant(), out var upper) && upper == g
-            && !Ids.TryParse(g.ToString("B"), out _) && !Ids.TryParse(g.ToString("N"), out _), iter: Iterations);
+        Gen.Guid.Sample(g => TeamId.TryParse(g.ToString("D"), out var id) && id == g
+            && TeamId.TryParse(g.ToString("D").ToUpperInvariant(), out var upper) && upper == g
+            && !TeamId.TryParse(g.ToString("B"), out _) && !TeamId.TryParse(g.ToString("N"), out _), iter: Iterations);
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public sealed partial class PropertyTests
         {
             var ok = SetCredentialRequest.TryParse(json, out var request, out var problem);
             return ok
-                ? request is { ApiKey.Length: > 0 } && Credentials.KeyPreview.ScalarCount(request.ApiKey) <= SetCredentialRequest.MaxKeyLength
+                ? request is { ApiKey.Length: > 0 } && Domain.KeyPreview.ScalarCount(request.ApiKey) <= SetCredentialRequest.MaxKeyLength
                 : request is null && problem.Length > 0;
         }, iter: Iterations);
     }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using CloudProviders.Auth;
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 using CloudProviders.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;

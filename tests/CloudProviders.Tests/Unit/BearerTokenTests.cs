@@ -1,4 +1,5 @@
 using CloudProviders.Auth;
+using CloudProviders.Domain;
 using Microsoft.Extensions.Primitives;
 
 namespace CloudProviders.Tests.Unit;

@@ -1,4 +1,4 @@
-using CloudProviders.Credentials;
+using CloudProviders.Domain;
 
 namespace CloudProviders.Tests.Unit;
 

@@ -1,3 +1,4 @@
+using CloudProviders.Domain;
 using CloudProviders.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -83,7 +84,7 @@ public sealed class SchemaTests : IDisposable
                 INSERT INTO credentials (team_id, provider, status, cloud_fallback, ciphertext, key_preview, created_at, updated_at)
                 VALUES ($team, 'comfy_cloud', 'active', 1, $ciphertext, 'comfyui-...89ab', 1748779200, 1749976200);
                 """;
-            command.Parameters.AddWithValue("$team", Ids.Format(team));
+            command.Parameters.AddWithValue("$team", TeamId.Format(team));
             command.Parameters.AddWithValue("$ciphertext", cipher.Seal(team, "comfy_cloud", Support.ServiceFactory.ComfyKey));
             command.ExecuteNonQuery();
         }
@@ -91,15 +92,15 @@ public sealed class SchemaTests : IDisposable
         Assert.Equal(1, Schema.Migrate(database));
 
         var store = new CredentialStore(database, TimeProvider.System, new Lazy<CredentialCipher>(() => new CredentialCipher(masterKey)));
-        var status = store.Find(team, Credentials.Provider.ComfyCloud)!;
+        var status = store.Find(team, Domain.Provider.ComfyCloud)!;
         Assert.Equal(
             "{\"provider_name\":\"comfy_cloud\",\"credential_status\":\"active\",\"cloud_fallback\":true,\"created_at\":\"2025-06-01T12:00:00Z\",\"updated_at\":\"2025-06-15T08:30:00Z\",\"key_preview\":\"comfyui-...89ab\"}",
             System.Text.Json.JsonSerializer.Serialize(Http.StatusBody.From(status), Http.WireJsonContext.Default.StatusBody));
-        Assert.Equal(Support.ServiceFactory.ComfyKey, store.ReadKey(team, Credentials.Provider.ComfyCloud));
+        Assert.Equal(Support.ServiceFactory.ComfyKey, store.ReadKey(team, Domain.Provider.ComfyCloud));
         Assert.Equal(Role.Owner, new TeamStore(database, TimeProvider.System).FindRole(team, "alice"));
 
         // The new table works on the upgraded file.
-        store.Revoke(team, Credentials.Provider.ComfyCloud, Credentials.Actor.Cli);
+        store.Revoke(team, Domain.Provider.ComfyCloud, Domain.Actor.Cli);
         var entry = Assert.Single(new AuditTrail(database).List(team));
         Assert.Equal(("revoke", "cli"), (entry.Action, entry.Actor));
     }

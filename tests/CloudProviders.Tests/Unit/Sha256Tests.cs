@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using CloudProviders.Auth;
+using CloudProviders.Domain;
 using CsCheck;
 
 namespace CloudProviders.Tests.Unit;

@@ -1,4 +1,4 @@
-using CloudProviders.Storage;
+using CloudProviders.Domain;
 
 namespace CloudProviders.Tests.Unit;
 
@@ -10,8 +10,8 @@ public sealed class TeamIdTests
     [InlineData("00000000-0000-0000-0000-000000000000")]
     public void Canonical_uuids_in_either_case_parse(string text)
     {
-        Assert.True(Ids.TryParse(text, out var id));
-        Assert.Equal(text.ToLowerInvariant(), Ids.Format(id));
+        Assert.True(TeamId.TryParse(text, out var id));
+        Assert.Equal(text.ToLowerInvariant(), TeamId.Format(id));
     }
 
     [Theory]
@@ -30,6 +30,6 @@ public sealed class TeamIdTests
     [InlineData("0190d9b8-7c1e-7a2b-9c3d-4e5f60718293,0190d9b8-7c1e-7a2b-9c3d-4e5f60718294")]
     public void Anything_but_the_canonical_form_is_refused(string text)
     {
-        Assert.False(Ids.TryParse(text, out _));
+        Assert.False(TeamId.TryParse(text, out _));
     }
 }

@@ -1,4 +1,4 @@
-namespace CloudProviders.Credentials;
+namespace CloudProviders.Domain;
 
 /// <summary>What the service may tell about a team's credential for one provider. Never the key.</summary>
 internal sealed record CredentialStatus(

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace CloudProviders.Credentials;
+namespace CloudProviders.Domain;
 
 /// <summary>The masked form of a provider key that the API may show: first 8, "...", last 4.</summary>
 internal static class KeyPreview

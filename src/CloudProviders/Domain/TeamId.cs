@@ -1,7 +1,7 @@
-namespace CloudProviders.Storage;
+namespace CloudProviders.Domain;
 
-/// <summary>Team ids are stored in the canonical lower-case 8-4-4-4-12 form.</summary>
-internal static class Ids
+/// <summary>A team's id: a UUID, written and stored in the canonical lower-case 8-4-4-4-12 form.</summary>
+internal static class TeamId
 {
     public static string Format(Guid id) => id.ToString("D");
 

@@ -1,4 +1,4 @@
-namespace CloudProviders.Credentials;
+namespace CloudProviders.Domain;
 
 /// <summary>How a caller proved who it is.</summary>
 internal enum ActorKind { Jwt, Sk, Dk, Cli }

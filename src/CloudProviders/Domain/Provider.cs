@@ -1,4 +1,4 @@
-namespace CloudProviders.Credentials;
+namespace CloudProviders.Domain;
 
 /// <summary>A cloud provider whose credential a team can configure.</summary>
 /// <param name="Slug">How paths and the command line name it (<c>comfy-cloud</c>).</param>
