@@ -36,10 +36,14 @@ publish -o "$out/aot"
 publish --self-contained false -p:PublishAot=false -p:EnableRequestDelegateGenerator=true \
   -p:PublishReadyToRun=false -o "$out/jit"
 
+# The same executable built position-independent (the linker's and loader's default, with ASLR
+# for the executable's own image), to weigh the start-up cost of NativeStartup.props' choice.
+publish -p:PositionIndependentExecutable=true -p:IlcDehydrate=true -o "$out/pie"
+
 # The floor: a bare host with the same start-up settings and one constant route.
 if ! dotnet publish bench/BareHost -c Release -r linux-x64 -o "$out/floor" > "$out/publish.log" 2>&1; then
   cat "$out/publish.log" >&2
   exit 1
 fi
 
-exec python3 bench/bench.py --aot "$out/aot" --jit "$out/jit" --floor "$out/floor/bare-host" --work "$out/work" "$@"
+exec python3 bench/bench.py --aot "$out/aot" --jit "$out/jit" --floor "$out/floor/bare-host" --pie "$out/pie" --work "$out/work" "$@"

@@ -9,8 +9,6 @@ namespace CloudProviders;
 /// <summary>The HTTP service: its services, its pipeline, and what it checks before it listens.</summary>
 internal static partial class App
 {
-    public const string DefaultUrl = "http://localhost:8080";
-
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         // Start from the empty builder and add only what the service uses: every default service
@@ -39,7 +37,7 @@ internal static partial class App
         builder.Services.AddRoutingCore();
         if (builder.Configuration["urls"] is null && builder.Configuration["http_ports"] is null)
         {
-            builder.WebHost.UseUrls(DefaultUrl);
+            builder.WebHost.UseUrls(ListenUrls.DefaultUrl);
         }
 
         // Configure logging: the console, and the framework's per-request chatter only when asked for.
@@ -65,7 +63,9 @@ internal static partial class App
         services.AddSingleton<ChangeWatch>();
         services.AddSingleton<ReadCache>();
         services.AddSingleton<JwtValidator>();
-        services.AddSingleton<CallerResolver>();
+        services.AddSingleton<Authenticator>();
+        services.AddSingleton<AccessPolicy>();
+        services.AddSingleton<CallerResolution>();
         services.AddSingleton<Readiness>();
 
         // Configure shutdown: SIGTERM turns readiness 503 at once, requests keep being served for
@@ -145,8 +145,8 @@ internal static partial class App
     {
         try
         {
-            services.GetRequiredService<ReadCache>().Generation();
-            services.GetRequiredService<ApiKeyStore>().Find("sk-" + new string('0', ApiKeys.SecretLength));
+            services.GetRequiredService<ReadCache>().CheckForChanges();
+            services.GetRequiredService<ApiKeyStore>().FindByHash(default);
         }
         catch (SqliteException)
         {

@@ -1,3 +1,4 @@
+using CloudProviders.Domain;
 using Microsoft.Extensions.Primitives;
 
 namespace CloudProviders.Auth;

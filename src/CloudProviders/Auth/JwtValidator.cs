@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CloudProviders.Domain;
 using CloudProviders.Storage;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -123,7 +124,7 @@ internal sealed partial class JwtValidator
             return null;
         }
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
-        var id = ReadCache.TokenId(token);
+        var id = TokenHash.Of(token).Low;
         if (_validated.TryGetValue(id, out var known))
         {
             if (now < known.ValidUntil)

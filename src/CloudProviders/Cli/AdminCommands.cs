@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using CloudProviders.Auth;
 using CloudProviders.Domain;
 using CloudProviders.Http;
 using CloudProviders.Storage;

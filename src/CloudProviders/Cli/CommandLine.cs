@@ -38,7 +38,7 @@ internal static class CommandLine
             Description = $"The SQLite file (default: Database:Path, else ./{Settings.DefaultDatabasePath}).",
             Recursive = true,
         };
-        var urls = new Option<string?>("--urls") { Description = $"Where to listen (default {App.DefaultUrl})." };
+        var urls = new Option<string?>("--urls") { Description = $"Where to listen (default {Http.ListenUrls.DefaultUrl})." };
 
         var root = new RootCommand("CloudProviders: a team's ComfyUI Cloud credential status, and its admin tool.");
         root.Options.Add(db);

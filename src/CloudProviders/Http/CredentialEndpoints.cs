@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
 using CloudProviders.Auth;
 using CloudProviders.Domain;
 using CloudProviders.Storage;
@@ -10,44 +12,34 @@ internal static class CredentialEndpoints
 {
     private const string NoCredential = "No ComfyUI Cloud credential is configured for this team.";
 
+    /// <summary>Each status's body, serialized once: the cache hands out one instance per change.</summary>
+    private static readonly ConditionalWeakTable<CredentialStatus, byte[]> Bodies = [];
+
     public static RouteGroupBuilder MapCredentialApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/cloud-providers");
         var path = "/" + Provider.ComfyCloud.Slug;
-        // Every service here is a singleton: take it from the root provider, because asking
-        // RequestServices would create and dispose a DI scope on every request.
+        // Every service here is a singleton: looked up once, when the routes are mapped.
         var services = routes.ServiceProvider;
-        group.MapGet(path, (HttpRequest request) =>
-            GetStatus(request, services.GetRequiredService<CallerResolver>(), services.GetRequiredService<ReadCache>()));
-        group.MapPut(path, (HttpRequest request) =>
-            SetKey(request, services.GetRequiredService<CallerResolver>(), services.GetRequiredService<CredentialStore>(), services.GetRequiredService<Database>()));
-        group.MapDelete(path, (HttpRequest request) =>
-            Revoke(request, services.GetRequiredService<CallerResolver>(), services.GetRequiredService<CredentialStore>(), services.GetRequiredService<Database>()));
+        var callers = services.GetRequiredService<CallerResolution>();
+        var database = services.GetRequiredService<Database>();
+        var reads = services.GetRequiredService<ReadCache>();
+        var credentials = services.GetRequiredService<CredentialStore>();
+
+        group.MapGet(path, Authorized(callers, database, Permission.Read, (access, _) => ValueTask.FromResult<IResult>(GetStatus(access, reads))));
+        group.MapPut(path, Authorized(callers, database, Permission.Manage, (access, request) => SetKey(access, request, credentials)));
+        group.MapDelete(path, Authorized(callers, database, Permission.Manage, (access, _) => ValueTask.FromResult<IResult>(Revoke(access, credentials))));
         return group;
     }
 
-    private static async Task<Results<JsonBytesReply, ErrorReply>> GetStatus(
-        HttpRequest request, CallerResolver callers, ReadCache reads)
-    {
-        var (access, error) = await callers.ResolveAsync(request, Permission.Read);
-        if (access is null)
-        {
-            return error!;
-        }
-        return reads.FindStatusBody(access.TeamId, Provider.ComfyCloud, access.Generation) is { } body
-            ? new JsonBytesReply(body)
+    private static Results<JsonBytesReply, ErrorReply> GetStatus(TeamAccess access, ReadCache reads) =>
+        reads.FindStatus(access.TeamId, Provider.ComfyCloud, access.Generation) is { } status
+            ? new JsonBytesReply(Bodies.GetValue(status, static s => JsonSerializer.SerializeToUtf8Bytes(StatusBody.From(s), WireJsonContext.Default.StatusBody)))
             : ErrorReply.NotFound(NoCredential);
-    }
 
-    /// <summary>Creates or replaces the team's key. Checks run 401, 400 (team), 403, 503 (replica), 415, 413, 400 (body).</summary>
-    private static async Task<Results<JsonReply<StatusBody>, ErrorReply>> SetKey(
-        HttpRequest request, CallerResolver callers, CredentialStore credentials, Database database)
+    /// <summary>Creates or replaces the team's key, after 415, 413 and 400 for the body.</summary>
+    private static async ValueTask<IResult> SetKey(TeamAccess access, HttpRequest request, CredentialStore credentials)
     {
-        var (access, error) = await ResolveWriterAsync(request, callers, database);
-        if (access is null)
-        {
-            return error!;
-        }
         var (body, invalid) = await SetCredentialRequest.ReadAsync(request);
         if (body is null)
         {
@@ -59,31 +51,26 @@ internal static class CredentialEndpoints
     }
 
     /// <summary>Revokes the team's key: status revoked, fallback off, ciphertext destroyed.</summary>
-    private static async Task<Results<JsonReply<StatusBody>, ErrorReply>> Revoke(
-        HttpRequest request, CallerResolver callers, CredentialStore credentials, Database database)
-    {
-        var (access, error) = await ResolveWriterAsync(request, callers, database);
-        if (access is null)
-        {
-            return error!;
-        }
-        return credentials.Revoke(access.TeamId, Provider.ComfyCloud, access.Actor) is { } status
+    private static Results<JsonReply<StatusBody>, ErrorReply> Revoke(TeamAccess access, CredentialStore credentials) =>
+        credentials.Revoke(access.TeamId, Provider.ComfyCloud, access.Actor) is { } status
             ? Status(status)
             : ErrorReply.NotFound(NoCredential);
-    }
 
-    /// <summary>A caller allowed to change the credential, on a database that takes writes: 401, 400, 403, then 503.</summary>
-    private static async ValueTask<(TeamAccess? Access, ErrorReply? Error)> ResolveWriterAsync(
-        HttpRequest request, CallerResolver callers, Database database)
-    {
-        var (access, error) = await callers.ResolveAsync(request, Permission.Manage);
-        if (access is not null && database.ReadOnly)
+    /// <summary>
+    /// A route's caller resolution, done once here for every route: 401, 400 (team header) and 403,
+    /// then 503 for a change on a read-only replica, then the handler with the resolved team.
+    /// </summary>
+    private static RequestDelegate Authorized(
+        CallerResolution callers, Database database, Permission permission, Func<TeamAccess, HttpRequest, ValueTask<IResult>> handler) =>
+        async context =>
         {
-            return (null, new ErrorReply(StatusCodes.Status503ServiceUnavailable,
-                "This replica is read-only: send PUT and DELETE to the primary."));
-        }
-        return (access, error);
-    }
+            var (access, error) = await callers.ResolveAsync(context, permission);
+            IResult reply = access is null ? error!
+                : permission == Permission.Manage && database.ReadOnly
+                    ? new ErrorReply(StatusCodes.Status503ServiceUnavailable, "This replica is read-only: send PUT and DELETE to the primary.")
+                    : await handler(access, context.Request);
+            await reply.ExecuteAsync(context);
+        };
 
     private static JsonReply<StatusBody> Status(CredentialStatus status) =>
         new(StatusBody.From(status), WireJsonContext.Default.StatusBody);

@@ -11,6 +11,9 @@ namespace CloudProviders.Http;
 /// </summary>
 internal static class ListenUrls
 {
+    /// <summary>Where the service listens unless told otherwise.</summary>
+    public const string DefaultUrl = "http://localhost:8080";
+
     /// <exception cref="ConfigurationException">An address is malformed, or HTTPS where this build has no TLS.</exception>
     public static void Validate(IConfiguration configuration, bool tls)
     {
@@ -43,7 +46,7 @@ internal static class ListenUrls
         var urls = value.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (urls.Length == 0)
         {
-            throw new ConfigurationException($"{key} is empty: give an address such as http://127.0.0.1:8080, or leave it out for {App.DefaultUrl}.");
+            throw new ConfigurationException($"{key} is empty: give an address such as http://127.0.0.1:8080, or leave it out for {DefaultUrl}.");
         }
         foreach (var url in urls)
         {

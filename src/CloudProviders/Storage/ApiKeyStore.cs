@@ -1,4 +1,3 @@
-using CloudProviders.Auth;
 using CloudProviders.Domain;
 
 namespace CloudProviders.Storage;
@@ -42,7 +41,7 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
             command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
             command.Parameters.AddWithValue("$kind", kind.Name());
             command.Parameters.AddWithValue("$prefix", ApiKeys.Prefix(key));
-            command.Parameters.AddWithValue("$hash", ApiKeys.Hash(key));
+            command.Parameters.AddWithValue("$hash", TokenHash.Of(key).ToArray());
             command.Parameters.AddWithValue("$name", (object?)name ?? DBNull.Value);
             command.Parameters.AddWithValue("$now", now.ToUnixTimeSeconds());
             command.Parameters.AddWithValue("$expires", lifetime is { } l ? (now + l).ToUnixTimeSeconds() : DBNull.Value);
@@ -58,11 +57,8 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
         }
     }
 
-    /// <summary>
-    /// An unrevoked key by its hash, with its expiry (unix seconds) for the caller to check
-    /// (<see cref="ReadCache.AuthenticateKey"/> does, on every request, cached or not).
-    /// </summary>
-    public (ApiKeyOwner Owner, long? ExpiresAt)? Find(string key)
+    /// <summary>An unrevoked key by its hash, with its expiry (unix seconds): whether it has passed is the caller's rule.</summary>
+    public (ApiKeyOwner Owner, long? ExpiresAt)? FindByHash(TokenHash hash)
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
@@ -70,7 +66,7 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
             SELECT team_id, kind, prefix, expires_at FROM api_keys
             WHERE hash = $hash AND revoked_at IS NULL;
             """;
-        command.Parameters.AddWithValue("$hash", ApiKeys.Hash(key));
+        command.Parameters.AddWithValue("$hash", hash.ToArray());
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {

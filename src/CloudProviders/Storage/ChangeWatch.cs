@@ -30,10 +30,12 @@ internal sealed class ChangeWatch(Database database, TimeProvider time) : IDispo
     private long _generation;
 
     /// <summary>
-    /// A number that changes whenever the database may have changed. Throws
+    /// Looks for a change (a memory compare of the WAL-index header; at most every
+    /// <see cref="IdentityCheckInterval"/> a <c>statx</c>, and a reopen when the file was replaced)
+    /// and returns a number that moves whenever the database may have changed. Throws
     /// <see cref="SqliteException"/> when the file is missing or unreadable.
     /// </summary>
-    public long Generation()
+    public long CheckForChanges()
     {
         lock (_lock)
         {

@@ -1,10 +1,5 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Text;
-using System.Text.Json;
-using CloudProviders.Auth;
 using CloudProviders.Domain;
-using CloudProviders.Http;
 
 namespace CloudProviders.Storage;
 
@@ -14,50 +9,32 @@ namespace CloudProviders.Storage;
 /// changed since. A revoked key, a removed member or a new credential is seen at the next
 /// request, whichever process wrote it.
 /// </summary>
-internal sealed class ReadCache(ChangeWatch changes, ApiKeyStore keys, TeamStore teams, CredentialStore credentials, TimeProvider time)
+internal sealed class ReadCache(ChangeWatch changes, ApiKeyStore keys, TeamStore teams, CredentialStore credentials)
 {
     /// <summary>Entries per cache; a full cache starts over rather than grow (a flood of unknown keys stays bounded).</summary>
     public const int Capacity = 10_000;
 
-    private readonly Bounded<UInt128, (ApiKeyOwner? Owner, long? ExpiresAt)> _keys = new();
-    private readonly Bounded<(Guid, string), Role?> _roles = new();
-    private readonly Bounded<(Guid, string), byte[]?> _statusBodies = new();
+    private readonly GenerationCache<TokenHash, (ApiKeyOwner Owner, long? ExpiresAt)?> _keys = new();
+    private readonly GenerationCache<(Guid, string), Role?> _roles = new();
+    private readonly GenerationCache<(Guid, string), CredentialStatus?> _statuses = new();
 
-    /// <summary>Checks for changes; pass the result to the lookups of the same request.</summary>
-    public long Generation() => changes.Generation();
+    /// <summary>Looks for a change since the last request; pass the result to the lookups of this one.</summary>
+    public long CheckForChanges() => changes.CheckForChanges();
 
-    public ApiKeyOwner? AuthenticateKey(string key, long generation)
-    {
-        var entry = _keys.GetOrLoad(generation, TokenId(key), (keys, key), static (state, _) =>
-            state.keys.Find(state.key) is { } found ? (found.Owner, found.ExpiresAt) : (null, null));
-        return entry.Owner is not null && (entry.ExpiresAt is not { } expires || expires > time.GetUtcNow().ToUnixTimeSeconds())
-            ? entry.Owner
-            : null;
-    }
+    /// <summary>An unrevoked key by its hash, with its expiry (unix seconds); null for none.</summary>
+    public (ApiKeyOwner Owner, long? ExpiresAt)? FindKey(TokenHash hash, long generation) =>
+        _keys.GetOrLoad(generation, hash, keys, static (keys, hash) => keys.FindByHash(hash));
 
     public Role? FindRole(Guid teamId, string userId, long generation) =>
         _roles.GetOrLoad(generation, (teamId, userId), teams, static (teams, id) => teams.FindRole(id.Item1, id.Item2));
 
-    /// <summary>The status body, serialized once per change; null when nothing is configured.</summary>
-    public byte[]? FindStatusBody(Guid teamId, Provider provider, long generation) =>
-        _statusBodies.GetOrLoad(generation, (teamId, provider.Id), (credentials, provider), static (state, id) =>
-            state.credentials.Find(id.Item1, state.provider) is { } status
-                ? JsonSerializer.SerializeToUtf8Bytes(StatusBody.From(status), WireJsonContext.Default.StatusBody)
-                : null);
-
-    /// <summary>128 bits of the token's SHA-256: the cache never holds a key in plain form.</summary>
-    internal static UInt128 TokenId(string token)
-    {
-        Span<byte> hash = stackalloc byte[Sha256.HashSizeInBytes];
-        var length = Encoding.UTF8.GetByteCount(token);
-        var utf8 = length <= 1024 ? stackalloc byte[length] : new byte[length];
-        Encoding.UTF8.GetBytes(token, utf8);
-        Sha256.HashData(utf8, hash);
-        return BinaryPrimitives.ReadUInt128LittleEndian(hash);
-    }
+    /// <summary>The credential's status; null when nothing is configured. The same instance while nothing changes.</summary>
+    public CredentialStatus? FindStatus(Guid teamId, Provider provider, long generation) =>
+        _statuses.GetOrLoad(generation, (teamId, provider.Id), (credentials, provider), static (state, id) =>
+            state.credentials.Find(id.Item1, state.provider));
 
     /// <summary>A dictionary of entries tagged with the generation they were read at, never larger than <see cref="Capacity"/>.</summary>
-    internal sealed class Bounded<TKey, TValue> where TKey : notnull
+    internal sealed class GenerationCache<TKey, TValue> where TKey : notnull
     {
         private readonly ConcurrentDictionary<TKey, (long Generation, TValue Value)> _entries = new();
 

@@ -42,18 +42,18 @@ public sealed class ChangeDetectionTests : IDisposable
     public void Commits_are_seen_at_once_and_the_files_identity_at_most_once_per_interval()
     {
         var watch = _app.Get<ChangeWatch>();
-        var start = watch.Generation();
+        var start = watch.CheckForChanges();
         _app.Get<TeamStore>().AddMember(ServiceFactory.TeamA, "frank", Role.Member);
         SqliteFiles.Checkpoint(_app.DatabasePath);
-        var afterCommit = watch.Generation();
+        var afterCommit = watch.CheckForChanges();
         Assert.NotEqual(start, afterCommit);
 
         // Replaced underneath: no system call looks before the interval is up, then one does.
         File.Copy(_app.DatabasePath, _app.DatabasePath + ".copy");
         File.Move(_app.DatabasePath + ".copy", _app.DatabasePath, overwrite: true);
-        Assert.Equal(afterCommit, watch.Generation());
+        Assert.Equal(afterCommit, watch.CheckForChanges());
         _clock.Advance(ChangeWatch.IdentityCheckInterval);
-        Assert.NotEqual(afterCommit, watch.Generation());
+        Assert.NotEqual(afterCommit, watch.CheckForChanges());
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class ChangeDetectionTests : IDisposable
         // follow stay in the WAL, whose name the replacement file inherits.
         var clock = new TestClock();
         using var app = ServiceFactory.WithClock(clock);
-        app.Get<ReadCache>().Generation();
+        app.Get<ReadCache>().CheckForChanges();
         app.SeedTeamA();
         await ReplaceAndReadAsync(app, clock);
     }

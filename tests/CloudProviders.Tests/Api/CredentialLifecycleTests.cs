@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using CloudProviders.Auth;
 using CloudProviders.Domain;
 using CloudProviders.Storage;
 using CloudProviders.Tests.Support;

@@ -1,8 +1,6 @@
 using System.Security.Cryptography;
-using System.Text;
-using CloudProviders.Domain;
 
-namespace CloudProviders.Auth;
+namespace CloudProviders.Domain;
 
 /// <summary>
 /// The format of <c>sk-</c> and <c>dk-</c> keys: the prefix, then 43 base62 characters drawn
@@ -39,13 +37,6 @@ internal static class ApiKeys
     }
 
     public static string Prefix(string key) => key[..PrefixLength];
-
-    public static byte[] Hash(ReadOnlySpan<char> key)
-    {
-        Span<byte> utf8 = stackalloc byte[Length];
-        var written = Encoding.ASCII.GetBytes(key, utf8);
-        return Sha256.HashData(utf8[..written]);
-    }
 
     /// <summary>Whether the text has the shape of a key's public id (for <c>key revoke</c>).</summary>
     public static bool IsPrefix(string text) =>

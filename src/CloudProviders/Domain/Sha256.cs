@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Org.BouncyCastle.Crypto.Digests;
 
-namespace CloudProviders.Auth;
+namespace CloudProviders.Domain;
 
 /// <summary>
 /// SHA-256 for the request path, which hashes every token it sees. An API key (46 bytes, one

@@ -1,0 +1,43 @@
+using CloudProviders.Domain;
+using CloudProviders.Storage;
+
+namespace CloudProviders.Auth;
+
+/// <summary>Who a bearer token proves the caller to be. An API key's row names its team; a user names none.</summary>
+/// <param name="Generation">The storage generation the caller was identified at (see <see cref="ChangeWatch"/>).</param>
+internal sealed record Caller(Actor Actor, Guid? KeyTeam, long Generation);
+
+/// <summary>
+/// Identifies the caller from a bearer token: an <c>sk-</c>/<c>dk-</c> key (hashed once, found by
+/// its hash, refused when revoked or past its expiry), or a user session JWT.
+/// </summary>
+internal sealed class Authenticator(ReadCache reads, JwtValidator jwt, TimeProvider time)
+{
+    /// <returns>The caller; null for a token that proves nothing (every such caller gets the same 401).</returns>
+    /// <remarks>A JWT is checked before storage is looked at, so a bad one is a 401 even while storage is down.</remarks>
+    public async ValueTask<Caller?> AuthenticateAsync(string token)
+    {
+        switch (BearerToken.Classify(token))
+        {
+            case TokenKind.ApiKey:
+                var generation = reads.CheckForChanges();
+                if (reads.FindKey(TokenHash.Of(token), generation) is not { } key || IsExpired(key.ExpiresAt))
+                {
+                    return null;
+                }
+                var kind = key.Owner.Kind == ApiKeyKind.Dk ? ActorKind.Dk : ActorKind.Sk;
+                return new Caller(new Actor(kind, key.Owner.Prefix), key.Owner.TeamId, generation);
+
+            case TokenKind.Jwt:
+                return await jwt.ValidateAsync(token).ConfigureAwait(false) is { } subject
+                    ? new Caller(new Actor(ActorKind.Jwt, subject), null, reads.CheckForChanges())
+                    : null;
+
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>A key past its expiry is refused from that second on, whether its row is cached or not.</summary>
+    private bool IsExpired(long? expiresAt) => expiresAt is { } at && at <= time.GetUtcNow().ToUnixTimeSeconds();
+}

@@ -1,0 +1,51 @@
+using CloudProviders.Auth;
+using CloudProviders.Domain;
+
+namespace CloudProviders.Http;
+
+/// <summary>
+/// The HTTP side of deciding who is calling, in the contract's order: the bearer token (401), then
+/// for a user the <c>X-Team-ID</c> header (400), then the policy's answer (403). Auth identifies and
+/// decides; this reads the request and words the reply.
+/// </summary>
+internal sealed class CallerResolution(Authenticator authenticator, AccessPolicy policy)
+{
+    public const string TeamHeader = "X-Team-ID";
+
+    public async ValueTask<(TeamAccess? Access, ErrorReply? Error)> ResolveAsync(HttpContext context, Permission permission)
+    {
+        var request = context.Request;
+        if (!BearerToken.TryRead(request.Headers.Authorization, out var token))
+        {
+            return (null, ErrorReply.Unauthorized());
+        }
+        if (await authenticator.AuthenticateAsync(token).ConfigureAwait(false) is not { } caller)
+        {
+            return (null, ErrorReply.Unauthorized());
+        }
+        RequestLog.SetCaller(context, caller.Actor);
+
+        // A key's row names the team; X-Team-ID is ignored, whatever it holds.
+        Guid teamId;
+        if (caller.KeyTeam is { } keyTeam)
+        {
+            teamId = keyTeam;
+        }
+        else
+        {
+            var header = request.Headers[TeamHeader];
+            if (header.Count != 1 || !TeamId.TryParse(header[0], out teamId))
+            {
+                return (null, ErrorReply.BadRequest($"The {TeamHeader} header is required: exactly one team UUID."));
+            }
+        }
+
+        return policy.Decide(caller, teamId, permission) switch
+        {
+            AccessDecision.Allowed => (new TeamAccess(teamId, caller.Actor, caller.Generation), null),
+            AccessDecision.ReadOnlyKey => (null, ErrorReply.Forbidden("An integration key (sk-) may only read the credential status.")),
+            AccessDecision.RoleTooLow => (null, ErrorReply.Forbidden("Only a team owner or admin may change the credential.")),
+            _ => (null, ErrorReply.Forbidden("You are not a member of this team.")),
+        };
+    }
+}

@@ -1,0 +1,60 @@
+using CloudProviders.Tests.Support;
+
+namespace CloudProviders.Tests.Unit;
+
+/// <summary>
+/// The folders of the service depend one way: Cli → Http → Auth → Storage → Domain, with Logging
+/// beside them. A request runs the same way: Http reads it, Auth identifies and decides, Storage
+/// looks up. Checked on every source file's <c>using</c> directives and qualified names.
+/// </summary>
+public sealed class DependencyRuleTests
+{
+    private static readonly Dictionary<string, string[]> Allowed = new()
+    {
+        ["Cli"] = ["Http", "Auth", "Storage", "Domain", "Logging"],
+        ["Http"] = ["Auth", "Storage", "Domain", "Logging"],
+        ["Auth"] = ["Storage", "Domain"],
+        ["Storage"] = ["Domain"],
+        ["Domain"] = [],
+        ["Logging"] = [],
+    };
+
+    /// <summary>The composition root and the entry point may use every folder; the other files at the top use none.</summary>
+    private static readonly string[] CompositionRoot = ["App.cs", "Program.cs"];
+
+    [Fact]
+    public void Folders_depend_on_each_other_in_one_direction_only()
+    {
+        var source = Path.Combine(Repository.Root, "src", "CloudProviders");
+        var separator = Path.DirectorySeparatorChar;
+        var problems = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(source, "*.cs", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(source, file);
+            if (relative.StartsWith($"obj{separator}", StringComparison.Ordinal) || relative.StartsWith($"bin{separator}", StringComparison.Ordinal) || CompositionRoot.Contains(relative))
+            {
+                continue;
+            }
+            var folder = relative.Contains(separator, StringComparison.Ordinal) ? relative.Split(separator)[0] : null;
+            problems.AddRange(Violations(folder, File.ReadAllText(file)).Select(used => $"{relative} uses {used}"));
+        }
+        Assert.Empty(problems);
+    }
+
+    [Theory]
+    [InlineData("Storage", "using CloudProviders.Http;\nnamespace CloudProviders.Storage;", "Http")]
+    [InlineData("Auth", "namespace CloudProviders.Auth;\nclass A { object B => CloudProviders.Cli.ExitCodes.Ok; }", "Cli")]
+    [InlineData(null, "namespace CloudProviders;\nusing CloudProviders.Storage;", "Storage")]
+    public void A_backward_dependency_is_found(string? folder, string text, string used) =>
+        Assert.Equal([used], Violations(folder, text));
+
+    /// <summary>The folders a file in <paramref name="folder"/> (null: the top) uses but may not.</summary>
+    private static IEnumerable<string> Violations(string? folder, string text)
+    {
+        var allowed = folder is null ? [] : Allowed.TryGetValue(folder, out var list) ? list
+            : throw new InvalidOperationException($"No rule for the folder {folder}: add it to {nameof(Allowed)}.");
+        return Allowed.Keys
+            .Where(other => other != folder && !allowed.Contains(other))
+            .Where(other => text.Contains($"using CloudProviders.{other};", StringComparison.Ordinal) || text.Contains($"CloudProviders.{other}.", StringComparison.Ordinal));
+    }
+}
