@@ -53,7 +53,7 @@ status=0
 CLOUD_PROVIDERS_BINARY="$PWD/$artifacts/publish/cloud-providers" \
 CLOUD_PROVIDERS_TLS_BINARY="$PWD/$artifacts/publish-tls/cloud-providers" \
   dotnet test tests/CloudProviders.Tests \
-    --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
+    --logger "trx;LogFileName=results.trx" --logger "console;verbosity=minimal" \
     --results-directory "$results" || status=$?
 
 trx="$results/results.trx"

@@ -43,30 +43,12 @@ internal static partial class App
         // Configure logging: the console, and the framework's per-request chatter only when asked for.
         builder.Services.AddConsoleLog();
 
-        // Configure settings, storage and callers.
+        // Configure settings, storage and callers: the composition root the admin commands share.
         var services = builder.Services;
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => Settings.From(sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton(sp => new Database(sp.GetRequiredService<Settings>().DatabasePath, sp.GetRequiredService<Settings>().ReadOnly));
-        services.AddSingleton(sp => StorageSetup.Prepare(
-            sp.GetRequiredService<Settings>(),
-            sp.GetRequiredService<Database>(),
+        services.AddSingleton(sp => new StartupNotices(
             notice => LogNotice(Logger(sp), notice),
             warning => LogNotice(Logger(sp), warning)));
-        services.AddSingleton(sp => sp.GetRequiredService<StorageSetup.Prepared>().Cipher);
-        services.AddSingleton(sp => new CredentialStore(
-            sp.GetRequiredService<Database>(),
-            sp.GetRequiredService<TimeProvider>(),
-            new Lazy<CredentialCipher>(sp.GetRequiredService<CredentialCipher>)));
-        services.AddSingleton<TeamStore>();
-        services.AddSingleton<ApiKeyStore>();
-        services.AddSingleton<ChangeWatch>();
-        services.AddSingleton<ReadCache>();
-        services.AddSingleton<JwtValidator>();
-        services.AddSingleton<Authenticator>();
-        services.AddSingleton<AccessPolicy>();
-        services.AddSingleton<CallerResolution>();
-        services.AddSingleton<Readiness>();
+        services.AddCloudProviders();
 
         // Configure shutdown: SIGTERM turns readiness 503 at once, requests keep being served for
         // Shutdown:DrainSeconds, then those in flight get Shutdown:TimeoutSeconds to finish.
@@ -111,7 +93,6 @@ internal static partial class App
         }
         else
         {
-            RequireWritableDirectory(database.Path);
             var previous = services.GetRequiredService<StorageSetup.Prepared>().PreviousVersion;
             if (previous != Schema.Version)
             {
@@ -123,10 +104,10 @@ internal static partial class App
             LogNotice(logger, "No JWT key is configured (Jwt:SigningKey or Jwt:PublicKeysFile): JWT callers get 401.");
         }
 
-        var readiness = services.GetRequiredService<Readiness>();
+        var drain = services.GetRequiredService<ShutdownDrain>();
         services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() =>
         {
-            readiness.StartDraining();
+            drain.Start();
             if (settings.DrainSeconds > 0)
             {
                 // Still serving: the load balancer sees readiness fail and stops sending traffic.
@@ -138,8 +119,8 @@ internal static partial class App
     /// <summary>
     /// Opens, on the second core while Kestrel starts, what the first request would otherwise open:
     /// the change watch's connection, and a pooled connection with the schema read (by looking up
-    /// a key nobody holds). The first request after a cold start arrives 2-3 ms sooner (measured
-    /// side by side). A failure here is left to that request, which answers it properly (503).
+    /// a key nobody holds), so that the first request after a cold start does not wait for them. A
+    /// failure here is left to that request, which answers it properly (503).
     /// </summary>
     public static void WarmUpInBackground(IServiceProvider services) => _ = Task.Run(() =>
     {
@@ -169,26 +150,6 @@ internal static partial class App
         {
             throw new ConfigurationException(
                 "HTTPS is configured, but this build serves plain HTTP (TLS ends at the mesh or ingress); publish with -p:InProcessTls=true for TLS in process.");
-        }
-    }
-
-    /// <summary>SQLite's WAL needs to create files beside the database: say so plainly if it cannot.</summary>
-    private static void RequireWritableDirectory(string databasePath)
-    {
-        var directory = Path.GetDirectoryName(databasePath)!;
-        if (!Directory.Exists(directory))
-        {
-            throw new ConfigurationException($"The database directory {directory} does not exist.");
-        }
-        var probe = Path.Combine(directory, $".cloud-providers-write-check-{Environment.ProcessId}");
-        try
-        {
-            File.WriteAllBytes(probe, []);
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigurationException($"The database directory {directory} is not writable (Database:ReadOnly=true serves a replica read-only).");
         }
     }
 

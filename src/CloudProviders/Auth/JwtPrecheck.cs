@@ -67,57 +67,77 @@ internal static class JwtPrecheck
 
     private static bool CheckHeader(byte[] json, IReadOnlySet<string> allowedAlgorithms)
     {
-        var reader = new Utf8JsonReader(json);
-        var names = new List<string>(8);
         var algOk = false;
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        var ok = EachMember(json, (string name, ref Utf8JsonReader value) =>
         {
-            return false;
-        }
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var name = reader.GetString()!;
-            if (!Unique(names, name) || Array.IndexOf(ForbiddenHeaders, name) >= 0)
+            if (Array.IndexOf(ForbiddenHeaders, name) >= 0)
             {
                 return false;
             }
-            reader.Read();
             switch (name)
             {
                 case "alg":
-                    if (reader.TokenType != JsonTokenType.String)
-                    {
-                        return false;
-                    }
-                    algOk = allowedAlgorithms.Contains(reader.GetString()!);
-                    break;
+                    algOk = value.TokenType == JsonTokenType.String && allowedAlgorithms.Contains(value.GetString()!);
+                    return value.TokenType == JsonTokenType.String;
                 case "typ":
-                    if (reader.TokenType != JsonTokenType.String || !IsJwtType(reader.GetString()!))
-                    {
-                        return false;
-                    }
-                    break;
+                    return value.TokenType == JsonTokenType.String && IsJwtType(value.GetString()!);
                 case "kid":
-                    if (reader.TokenType != JsonTokenType.String)
-                    {
-                        return false;
-                    }
-                    break;
+                    return value.TokenType == JsonTokenType.String;
                 default:
-                    reader.Skip();
-                    break;
+                    value.Skip();
+                    return true;
             }
-        }
-        return algOk && AtEnd(ref reader);
+        });
+        return ok && algOk;
     }
 
     private static bool CheckPayload(byte[] json, long now, int skew, out string subject, out double expires)
     {
-        subject = "";
-        expires = 0;
+        var sub = "";
+        double exp = 0;
+        var hasExp = false;
+        var ok = EachMember(json, (string name, ref Utf8JsonReader value) =>
+        {
+            switch (name)
+            {
+                case "sub":
+                    if (value.TokenType != JsonTokenType.String || value.GetString() is not { Length: > 0 and <= 256 } text)
+                    {
+                        return false;
+                    }
+                    sub = text;
+                    return true;
+                case "exp":
+                    return hasExp = value.TokenType == JsonTokenType.Number && value.TryGetDouble(out exp);
+                case "nbf":
+                    return value.TokenType == JsonTokenType.Number;
+                case "iat":
+                    return value.TokenType == JsonTokenType.Number && value.TryGetDouble(out var iat) && iat <= now + skew;
+                case "iss":
+                    return value.TokenType == JsonTokenType.String;
+                case "aud":
+                    return IsAudience(ref value);
+                default:
+                    value.Skip();
+                    return true;
+            }
+        });
+        subject = sub;
+        expires = exp;
+        return ok && hasExp && subject.Length > 0;
+    }
+
+    /// <summary>Checks one member's value; it must consume the value.</summary>
+    private delegate bool MemberCheck(string name, ref Utf8JsonReader value);
+
+    /// <summary>
+    /// One JSON object and nothing after it, member by member: every name at most once (and at
+    /// most <see cref="MaxMembers"/> of them), each value handed to <paramref name="check"/>.
+    /// </summary>
+    private static bool EachMember(byte[] json, MemberCheck check)
+    {
         var reader = new Utf8JsonReader(json);
         var names = new List<string>(16);
-        var hasExp = false;
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return false;
@@ -130,52 +150,12 @@ internal static class JwtPrecheck
                 return false;
             }
             reader.Read();
-            switch (name)
+            if (!check(name, ref reader))
             {
-                case "sub":
-                    if (reader.TokenType != JsonTokenType.String || reader.GetString() is not { Length: > 0 and <= 256 } sub)
-                    {
-                        return false;
-                    }
-                    subject = sub;
-                    break;
-                case "exp":
-                    hasExp = reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out expires);
-                    if (!hasExp)
-                    {
-                        return false;
-                    }
-                    break;
-                case "nbf":
-                    if (reader.TokenType != JsonTokenType.Number)
-                    {
-                        return false;
-                    }
-                    break;
-                case "iat":
-                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var iat) || iat > now + skew)
-                    {
-                        return false;
-                    }
-                    break;
-                case "iss":
-                    if (reader.TokenType != JsonTokenType.String)
-                    {
-                        return false;
-                    }
-                    break;
-                case "aud":
-                    if (!IsAudience(ref reader))
-                    {
-                        return false;
-                    }
-                    break;
-                default:
-                    reader.Skip();
-                    break;
+                return false;
             }
         }
-        return hasExp && subject.Length > 0 && AtEnd(ref reader);
+        return AtEnd(ref reader);
     }
 
     private static bool IsAudience(ref Utf8JsonReader reader)

@@ -61,22 +61,12 @@ internal static class CommandLine
             admin.Output.WriteLine(Printable.Escape($"{admin.Database.Path}: schema version {Schema.Version}"))));
         root.Subcommands.Add(migrate);
 
-        root.Subcommands.Add(AdminCommands.Team(db, split));
-        root.Subcommands.Add(AdminCommands.Member(db, split));
-        root.Subcommands.Add(AdminCommands.Key(db, split));
-        root.Subcommands.Add(AdminCommands.Credential(db, split));
-        root.Subcommands.Add(AdminCommands.Audit(db, split));
-        root.Subcommands.Add(AdminCommands.Encryption(db, split));
+        root.Subcommands.Add(TeamCommand.Build(db, split));
+        root.Subcommands.Add(MemberCommand.Build(db, split));
+        root.Subcommands.Add(KeyCommand.Build(db, split));
+        root.Subcommands.Add(CredentialCommand.Build(db, split));
+        root.Subcommands.Add(AuditCommand.Build(db, split));
+        root.Subcommands.Add(EncryptionCommand.Build(db, split));
         return root;
     }
 }
-
-internal static class ExitCodes
-{
-    public const int Ok = 0;
-    public const int Failed = 1;
-    public const int Usage = 2;
-}
-
-/// <summary>Bad input from the operator: printed as one line, exit non-zero, nothing changed.</summary>
-internal sealed class CliException(string message) : Exception(message);

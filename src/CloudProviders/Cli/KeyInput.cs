@@ -12,7 +12,7 @@ namespace CloudProviders.Cli;
 internal static class KeyInput
 {
     /// <summary>The longest key is 512 characters of up to 4 UTF-8 bytes each, with a line break.</summary>
-    private const int MaxBytes = AdminCommands.MaxKeyLength * 4 + 2;
+    private const int MaxBytes = ProviderKey.MaxLength * 4 + 2;
 
     public static string Read(string team) => Console.IsInputRedirected
         ? FromStream(Console.OpenStandardInput())
@@ -22,7 +22,7 @@ internal static class KeyInput
     internal static string FromStream(Stream input)
     {
         var bytes = SecretFile.ReadAtMost(input, MaxBytes)
-            ?? throw new CliException($"The key on stdin is longer than {AdminCommands.MaxKeyLength} characters.");
+            ?? throw new CliException($"The key on stdin is longer than {ProviderKey.MaxLength} characters.");
         string text;
         try
         {
@@ -50,15 +50,7 @@ internal static class KeyInput
         {
             throw new CliException("The key is read from stdin, and stdin was empty.");
         }
-        if (KeyPreview.ScalarCount(text) > AdminCommands.MaxKeyLength)
-        {
-            throw new CliException($"The key is longer than {AdminCommands.MaxKeyLength} characters.");
-        }
-        if (!Printable.IsSafe(text))
-        {
-            throw new CliException("The key contains a control character or a line break.");
-        }
-        return text;
+        return ProviderKey.Problem(text, "The key") is { } problem ? throw new CliException(problem) : text;
     }
 
     private static string FromTerminal(string team)
@@ -79,7 +71,7 @@ internal static class KeyInput
                     key.Length--;
                 }
             }
-            else if (typed.KeyChar != '\0' && key.Length <= AdminCommands.MaxKeyLength * 2)
+            else if (typed.KeyChar != '\0' && key.Length <= ProviderKey.MaxLength * 2)
             {
                 key.Append(typed.KeyChar);
             }

@@ -88,7 +88,7 @@ internal static partial class ErrorBodies
         411 => "A Content-Length is required.",
         413 => "The request body is too large.",
         414 => "The request URI is too long.",
-        415 => "The request body must be JSON (Content-Type: application/json).",
+        415 => ErrorReply.NotJsonMessage,
         431 => "The request headers are too large.",
         503 => ErrorReply.StorageUnavailableMessage,
         >= 500 => "Internal server error.",

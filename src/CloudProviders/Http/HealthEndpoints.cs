@@ -11,14 +11,17 @@ internal static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
     {
+        // As for every route: singletons looked up once, when the routes are mapped.
+        var database = routes.ServiceProvider.GetRequiredService<Database>();
+        var drain = routes.ServiceProvider.GetRequiredService<ShutdownDrain>();
         routes.MapGet("/healthz", () => Live);
-        routes.MapGet("/readyz", (Database database, Readiness readiness) => CheckReady(database, readiness));
+        routes.MapGet("/readyz", () => CheckReady(database, drain));
         return routes;
     }
 
-    private static Results<JsonReply<HealthBody>, ErrorReply> CheckReady(Database database, Readiness readiness)
+    private static Results<JsonReply<HealthBody>, ErrorReply> CheckReady(Database database, ShutdownDrain drain)
     {
-        if (readiness.Draining)
+        if (drain.Draining)
         {
             return new ErrorReply(StatusCodes.Status503ServiceUnavailable, "The service is shutting down.");
         }

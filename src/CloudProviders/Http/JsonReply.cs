@@ -43,6 +43,7 @@ internal sealed class ErrorReply(int statusCode, string message) : JsonReply<Err
 {
     public const string UnauthorizedMessage = "Authentication required: send a valid bearer token.";
     public const string StorageUnavailableMessage = "Storage is unavailable; try again shortly.";
+    public const string NotJsonMessage = "The request body must be JSON (Content-Type: application/json).";
 
     public static ErrorReply Unauthorized() => new(StatusCodes.Status401Unauthorized, UnauthorizedMessage);
 

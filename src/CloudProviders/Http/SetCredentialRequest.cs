@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using CloudProviders.Domain;
 using Microsoft.Net.Http.Headers;
 
 namespace CloudProviders.Http;
@@ -12,13 +13,12 @@ namespace CloudProviders.Http;
 internal sealed record SetCredentialRequest(string ApiKey, bool CloudFallback)
 {
     public const int MaxBodyBytes = 16 * 1024;
-    public const int MaxKeyLength = 512;
 
     public static async Task<(SetCredentialRequest? Request, ErrorReply? Error)> ReadAsync(HttpRequest request)
     {
         if (!IsJson(request.ContentType))
         {
-            return (null, new ErrorReply(StatusCodes.Status415UnsupportedMediaType, "The request body must be JSON (Content-Type: application/json)."));
+            return (null, new ErrorReply(StatusCodes.Status415UnsupportedMediaType, ErrorReply.NotJsonMessage));
         }
         if (request.ContentLength > MaxBodyBytes)
         {
@@ -129,21 +129,9 @@ internal sealed record SetCredentialRequest(string ApiKey, bool CloudFallback)
             problem = "api_key is required.";
             return false;
         }
-        if (!IsValidUnicode(apiKey))
+        if (ProviderKey.Problem(apiKey, "api_key") is { } invalid)
         {
-            problem = "api_key must be valid Unicode text.";
-            return false;
-        }
-        var length = Domain.KeyPreview.ScalarCount(apiKey);
-        if (length is 0 or > MaxKeyLength)
-        {
-            problem = $"api_key must be 1 to {MaxKeyLength} characters long.";
-            return false;
-        }
-        // No real key holds one, and its preview is printed by the audit trail and the command line.
-        if (!Printable.IsSafe(apiKey))
-        {
-            problem = "api_key must not contain control characters, line breaks or bidirectional formatting characters.";
+            problem = invalid;
             return false;
         }
         request = new SetCredentialRequest(apiKey, cloudFallback ?? false);
@@ -161,22 +149,6 @@ internal sealed record SetCredentialRequest(string ApiKey, bool CloudFallback)
         }
         var charset = media.Charset;
         return charset.Length == 0 || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase);
-    }
-
-    private static bool IsValidUnicode(string text)
-    {
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(text[i]))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static ErrorReply TooLarge() =>

@@ -21,7 +21,7 @@ internal static class ConsoleLog
 {
     public static void AddConsoleLog(this IServiceCollection services)
     {
-        services.AddSingleton<ILoggerProvider>(sp => new Provider(
+        services.AddSingleton<ILoggerProvider>(sp => new LoggerProvider(
             string.Equals(sp.GetRequiredService<IConfiguration>()["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase),
             Console.OpenStandardOutput()));
         // The factory from AddLogging would build the options machinery for its filters; this one
@@ -53,7 +53,7 @@ internal static class ConsoleLog
         return filters;
     }
 
-    internal sealed class Provider(bool json, Stream output) : ILoggerProvider
+    internal sealed class LoggerProvider(bool json, Stream output) : ILoggerProvider
     {
         private readonly Lock _writing = new();
 
@@ -149,7 +149,7 @@ internal static class ConsoleLog
         };
     }
 
-    private sealed class Logger(Provider provider, string category) : ILogger
+    private sealed class Logger(LoggerProvider provider, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 

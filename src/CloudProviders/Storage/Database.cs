@@ -59,12 +59,28 @@ internal sealed class Database
         {
             throw new InvalidOperationException("A read-only database is never created or migrated.");
         }
-        var directory = System.IO.Path.GetDirectoryName(Path);
-        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
+        RequireWritableFolder();
+        return OpenWith(ConnectionString(Path, SqliteOpenMode.ReadWriteCreate));
+    }
+
+    /// <summary>SQLite's WAL needs to create files beside the database: say so plainly if it cannot.</summary>
+    private void RequireWritableFolder()
+    {
+        var directory = System.IO.Path.GetDirectoryName(Path)!;
+        if (!Directory.Exists(directory))
         {
             throw new ConfigurationException($"The database directory {directory} does not exist.");
         }
-        return OpenWith(ConnectionString(Path, SqliteOpenMode.ReadWriteCreate));
+        var probe = System.IO.Path.Combine(directory, $".cloud-providers-write-check-{Environment.ProcessId}");
+        try
+        {
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException($"The database directory {directory} is not writable (Database:ReadOnly=true serves a replica read-only).");
+        }
     }
 
     private static SqliteConnection OpenWith(string connectionString)

@@ -20,6 +20,10 @@ internal static class StorageSetup
     /// <exception cref="SchemaException">The file is from a newer binary.</exception>
     public static Prepared Prepare(Settings settings, Database database, Action<string> notice, Action<string> warn)
     {
+        if (database.ReadOnly)
+        {
+            throw new ConfigurationException("This database is a read-only replica (Database:ReadOnly=true): send changes to the primary.");
+        }
         var developmentKey = MasterKey.DevelopmentKeyPath(database.Path);
         var found = MasterKey.Find(settings, developmentKey, warn);
         var recorded = File.Exists(database.Path) && Check(database, found, developmentKey);

@@ -12,7 +12,7 @@ public sealed class ConsoleLogTests
     public void A_json_line_is_one_object_with_the_message_template_values_in_its_state()
     {
         var output = new MemoryStream();
-        using (var provider = new ConsoleLog.Provider(json: true, output))
+        using (var provider = new ConsoleLog.LoggerProvider(json: true, output))
         {
             provider.CreateLogger("CloudProviders.Requests").LogInformation(new EventId(1), "{Method} {Path} {StatusCode}", "GET", "/a\nb", 200);
         }
@@ -34,7 +34,7 @@ public sealed class ConsoleLogTests
     public void A_plain_entry_is_one_line_naming_level_category_and_event_with_every_control_character_escaped()
     {
         var output = new MemoryStream();
-        using (var provider = new ConsoleLog.Provider(json: false, output))
+        using (var provider = new ConsoleLog.LoggerProvider(json: false, output))
         {
             var logger = provider.CreateLogger("CloudProviders");
             logger.LogWarning(new EventId(7), "first\nsecond\r\u001b[2K\u0085\u2028\u202e\t\u007f\\n");
@@ -51,11 +51,11 @@ public sealed class ConsoleLogTests
     public void Levels_come_from_configuration_and_the_framework_request_chatter_defaults_to_warning()
     {
         var filters = ConsoleLog.Filters(Configure(new() { ["Logging:LogLevel:Default"] = "Warning", ["Logging:LogLevel:CloudProviders"] = "debug" }));
-        using var factory = new LoggerFactory([new ConsoleLog.Provider(json: false, new MemoryStream())], filters);
+        using var factory = new LoggerFactory([new ConsoleLog.LoggerProvider(json: false, new MemoryStream())], filters);
         Assert.False(factory.CreateLogger("Other").IsEnabled(LogLevel.Information));
         Assert.True(factory.CreateLogger("CloudProviders.Requests").IsEnabled(LogLevel.Debug));
 
-        using var defaults = new LoggerFactory([new ConsoleLog.Provider(json: false, new MemoryStream())], ConsoleLog.Filters(Configure([])));
+        using var defaults = new LoggerFactory([new ConsoleLog.LoggerProvider(json: false, new MemoryStream())], ConsoleLog.Filters(Configure([])));
         Assert.True(defaults.CreateLogger("CloudProviders.Requests").IsEnabled(LogLevel.Information));
         Assert.False(defaults.CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics").IsEnabled(LogLevel.Information));
         Assert.True(defaults.CreateLogger("Microsoft.Hosting.Lifetime").IsEnabled(LogLevel.Information));

@@ -1,0 +1,31 @@
+using System.CommandLine;
+using CloudProviders.Http;
+using CloudProviders.Storage;
+using static CloudProviders.Cli.AdminCommands;
+
+namespace CloudProviders.Cli;
+
+/// <summary>The <c>audit</c> verb. A team's credential changes, newest first.</summary>
+internal static class AuditCommand
+{
+    public static Command Build(Option<string?> db, Usage.Arguments split)
+    {
+        var teamId = TeamIdArgument();
+        var limit = WholeNumber("--limit", $"How many entries, newest first, 1 to {MaxAuditLimit} (default {AuditTrail.DefaultLimit}).", 1, MaxAuditLimit);
+        var audit = new Command("audit", "Print a team's credential changes, newest first: when, provider, action, actor kind, actor, preview (tab-separated).") { teamId, limit };
+        audit.SetAction(parse => Run(parse, split, db, () =>
+        {
+            var id = ParseTeamId(parse.GetValue(teamId));
+            var count = parse.GetValue(limit) ?? AuditTrail.DefaultLimit;
+            return admin =>
+            {
+                RequireTeam(admin, id);
+                foreach (var e in admin.Audit.List(id, count))
+                {
+                    admin.WriteRow(StatusBody.Rfc3339(e.At), e.ProviderId, e.Action, e.ActorKind, e.Actor, e.KeyPreview ?? "-");
+                }
+            };
+        }));
+        return audit;
+    }
+}

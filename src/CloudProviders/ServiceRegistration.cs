@@ -1,0 +1,51 @@
+using CloudProviders.Auth;
+using CloudProviders.Http;
+using CloudProviders.Storage;
+
+namespace CloudProviders;
+
+/// <summary>Where the process tells an operator what start-up did or found: the log for <c>serve</c>, stderr for the admin commands.</summary>
+/// <param name="Notice">Something done on the operator's behalf, such as generating a development key.</param>
+/// <param name="Warning">Something unsafe but usable, such as a key file others can read.</param>
+internal sealed record StartupNotices(Action<string> Notice, Action<string> Warning);
+
+/// <summary>
+/// The one composition root: the service's settings, storage, callers and HTTP services, for the
+/// web host and, without one, for the admin commands, so that both work on exactly the same
+/// objects built from exactly the same configuration.
+/// </summary>
+internal static class ServiceRegistration
+{
+    /// <remarks>Needs an <see cref="IConfiguration"/> and a <see cref="StartupNotices"/> registered beside it.</remarks>
+    public static IServiceCollection AddCloudProviders(this IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => Settings.From(sp.GetRequiredService<IConfiguration>()));
+
+        // Storage: the database, prepared (master key checked, migrated) on first use.
+        services.AddSingleton(sp => new Database(sp.GetRequiredService<Settings>().DatabasePath, sp.GetRequiredService<Settings>().ReadOnly));
+        services.AddSingleton(sp =>
+        {
+            var notices = sp.GetRequiredService<StartupNotices>();
+            return StorageSetup.Prepare(sp.GetRequiredService<Settings>(), sp.GetRequiredService<Database>(), notices.Notice, notices.Warning);
+        });
+        services.AddSingleton(sp => sp.GetRequiredService<StorageSetup.Prepared>().Cipher);
+        services.AddSingleton(sp => new CredentialStore(
+            sp.GetRequiredService<Database>(),
+            sp.GetRequiredService<TimeProvider>(),
+            new Lazy<CredentialCipher>(sp.GetRequiredService<CredentialCipher>)));
+        services.AddSingleton<TeamStore>();
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<AuditTrail>();
+        services.AddSingleton<ChangeWatch>();
+        services.AddSingleton<ReadCache>();
+
+        // Callers: who they are, what they may do, and how an HTTP request says so.
+        services.AddSingleton<JwtValidator>();
+        services.AddSingleton<Authenticator>();
+        services.AddSingleton<AccessPolicy>();
+        services.AddSingleton<CallerResolution>();
+        services.AddSingleton<ShutdownDrain>();
+        return services;
+    }
+}
