@@ -176,7 +176,7 @@ def main():
     parser.add_argument("--aot", required=True)
     parser.add_argument("--jit", required=True)
     parser.add_argument("--floor", required=True, help="the bare host (bench/BareHost), for the cold-start floor")
-    parser.add_argument("--pie", required=True, help="the service built position-independent, for the cost of ASLR")
+    parser.add_argument("--pde", required=True, help="the service built position-dependent, for what ASLR costs")
     parser.add_argument("--work", required=True)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
@@ -206,12 +206,12 @@ def main():
     # Cold start, AOT and JIT alternately.
     print(f"Cold start: {args.runs} runs each, alternating...", file=sys.stderr)
     floor = args.floor
-    pie = os.path.join(args.pie, "cloud-providers")
-    samples = {aot: [], jit: [], floor: [], pie: []}
+    pde = os.path.join(args.pde, "cloud-providers")
+    samples = {aot: [], jit: [], floor: [], pde: []}
     for binary in samples:  # warm the page cache for every binary once
         cold_start_ms(binary, env, sk)
     for _ in range(args.runs):
-        for binary in (aot, jit, floor, pie):
+        for binary in (aot, jit, floor, pde):
             samples[binary].append(cold_start_ms(binary, env, sk))
 
     def describe(values):
@@ -219,9 +219,9 @@ def main():
     rows.append((f"Cold start to first 200, sk key, median of {args.runs}", describe(samples[aot]), describe(samples[jit])))
     rows.append(("Cold start floor: a bare AOT host with one constant route, same settings, same run",
                  describe(samples[floor]), ""))
-    files_pie, bytes_pie = size(args.pie)
-    rows.append(("Cold start, the same service built position-independent (ASLR for its image), same run",
-                 f"{describe(samples[pie])}; {files(files_pie, bytes_pie)}", ""))
+    files_pde, bytes_pde = size(args.pde)
+    rows.append(("Cold start, the same service built position-dependent (no ASLR for its image), same run",
+                 f"{describe(samples[pde])}; {files(files_pde, bytes_pde)}", ""))
 
     results = {}
     for name, binary in (("aot", aot), ("jit", jit)):

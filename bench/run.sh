@@ -36,9 +36,9 @@ publish -o "$out/aot"
 publish --self-contained false -p:PublishAot=false -p:EnableRequestDelegateGenerator=true \
   -p:PublishReadyToRun=false -o "$out/jit"
 
-# The same executable built position-independent (the linker's and loader's default, with ASLR
-# for the executable's own image), to weigh the start-up cost of NativeStartup.props' choice.
-publish -p:PositionIndependentExecutable=true -p:IlcDehydrate=true -o "$out/pie"
+# The same executable built position-dependent (no ASLR for its own image, its data used in
+# place), to weigh what NativeStartup.props' position-independent default costs at start-up.
+publish -p:PositionIndependentExecutable=false -p:IlcDehydrate=false -o "$out/pde"
 
 # The floor: a bare host with the same start-up settings and one constant route.
 if ! dotnet publish bench/BareHost -c Release -r linux-x64 -o "$out/floor" > "$out/publish.log" 2>&1; then
@@ -46,4 +46,4 @@ if ! dotnet publish bench/BareHost -c Release -r linux-x64 -o "$out/floor" > "$o
   exit 1
 fi
 
-exec python3 bench/bench.py --aot "$out/aot" --jit "$out/jit" --floor "$out/floor/bare-host" --pie "$out/pie" --work "$out/work" "$@"
+exec python3 bench/bench.py --aot "$out/aot" --jit "$out/jit" --floor "$out/floor/bare-host" --pde "$out/pde" --work "$out/work" "$@"
