@@ -2,7 +2,6 @@ using CloudProviders.Auth;
 using CloudProviders.Http;
 using CloudProviders.Logging;
 using CloudProviders.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace CloudProviders;
 
@@ -115,24 +114,6 @@ internal static partial class App
             }
         });
     }
-
-    /// <summary>
-    /// Opens, on the second core while Kestrel starts, what the first request would otherwise open:
-    /// the change watch's connection, and a pooled connection with the schema read (by looking up
-    /// a key nobody holds), so that the first request after a cold start does not wait for them. A
-    /// failure here is left to that request, which answers it properly (503).
-    /// </summary>
-    public static void WarmUpInBackground(IServiceProvider services) => _ = Task.Run(() =>
-    {
-        try
-        {
-            services.GetRequiredService<ReadCache>().CheckForChanges();
-            services.GetRequiredService<ApiKeyStore>().FindByHash(default);
-        }
-        catch (SqliteException)
-        {
-        }
-    });
 
     /// <summary>
     /// This build speaks plain HTTP: HTTPS endpoints or certificates in the configuration would

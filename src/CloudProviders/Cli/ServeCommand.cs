@@ -31,7 +31,6 @@ internal static class ServeCommand
                 // Print once the server listens, with the address it really bound.
                 app.Lifetime.ApplicationStarted.Register(() => printCommands(app.Urls.First()));
             }
-            App.WarmUpInBackground(app.Services);
             await app.RunAsync();
             return ExitCodes.Ok;
         }
