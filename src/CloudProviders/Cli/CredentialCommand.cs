@@ -30,31 +30,26 @@ internal static class CredentialCommand
             };
         }));
 
-        var revoke = new Command("revoke", "Revoke the key: status revoked, fallback off, ciphertext destroyed.") { teamId, provider };
-        revoke.SetAction(parse => Run(parse, split, db, () =>
+        // Revoke and show differ only in what they do to the team's credential; both print its status.
+        Command OnCredential(string name, string description, Func<AdminContext, Guid, Provider, CredentialStatus?> act)
         {
-            var id = ParseTeamId(parse.GetValue(teamId));
-            var p = ParseProvider(parse.GetValue(provider));
-            return admin =>
+            var command = new Command(name, description) { teamId, provider };
+            command.SetAction(parse => Run(parse, split, db, () =>
             {
-                RequireTeam(admin, id);
-                var status = admin.Credentials.Revoke(id, p, Actor.Cli) ?? throw NoCredential(id);
-                admin.WriteStatus(status);
-            };
-        }));
-
-        var show = new Command("show", "Print the status body, exactly as the API returns it.") { teamId, provider };
-        show.SetAction(parse => Run(parse, split, db, () =>
-        {
-            var id = ParseTeamId(parse.GetValue(teamId));
-            var p = ParseProvider(parse.GetValue(provider));
-            return admin =>
-            {
-                RequireTeam(admin, id);
-                var status = admin.Credentials.Find(id, p) ?? throw NoCredential(id);
-                admin.WriteStatus(status);
-            };
-        }));
+                var id = ParseTeamId(parse.GetValue(teamId));
+                var p = ParseProvider(parse.GetValue(provider));
+                return admin =>
+                {
+                    RequireTeam(admin, id);
+                    admin.WriteStatus(act(admin, id, p) ?? throw NoCredential(id));
+                };
+            }));
+            return command;
+        }
+        var revoke = OnCredential("revoke", "Revoke the key: status revoked, fallback off, ciphertext destroyed.",
+            (admin, id, p) => admin.Credentials.Revoke(id, p, Actor.Cli));
+        var show = OnCredential("show", "Print the status body, exactly as the API returns it.",
+            (admin, id, p) => admin.Credentials.Find(id, p));
 
         credential.Subcommands.Add(set);
         credential.Subcommands.Add(revoke);
