@@ -87,7 +87,7 @@ internal static partial class App
             // A replica never writes: no migration, no key file. Readiness reports a schema mismatch.
             if (!database.IsReady(out var problem))
             {
-                LogNotice(logger, $"Read-only replica of {database.Path} is not ready: {problem}");
+                LogNotice(logger, $"Read-only replica of {database.Name} is not ready: {problem}");
             }
         }
         else
@@ -95,7 +95,7 @@ internal static partial class App
             var previous = services.GetRequiredService<StorageSetup.Prepared>().PreviousVersion;
             if (previous != Schema.Version)
             {
-                LogMigrated(logger, database.Path, previous, Schema.Version);
+                LogMigrated(logger, database.Name, previous, Schema.Version);
             }
         }
         if (!jwt.Enabled)

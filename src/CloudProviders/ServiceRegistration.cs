@@ -23,7 +23,7 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => Settings.From(sp.GetRequiredService<IConfiguration>()));
 
         // Storage: the database, prepared (master key checked, migrated) on first use.
-        services.AddSingleton(sp => new Database(sp.GetRequiredService<Settings>().DatabasePath, sp.GetRequiredService<Settings>().ReadOnly));
+        services.AddSingleton<Database>(sp => new SqliteDatabase(sp.GetRequiredService<Settings>().DatabasePath, sp.GetRequiredService<Settings>().ReadOnly));
         services.AddSingleton(sp =>
         {
             var notices = sp.GetRequiredService<StartupNotices>();
@@ -37,7 +37,7 @@ internal static class ServiceRegistration
         services.AddSingleton<TeamStore>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<AuditTrail>();
-        services.AddSingleton<ChangeWatch>();
+        services.AddSingleton(sp => sp.GetRequiredService<Database>().WatchChanges(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ReadCache>();
 
         // Callers: who they are, what they may do, and how an HTTP request says so.

@@ -58,7 +58,7 @@ internal static class CommandLine
         var migrate = new Command("migrate", "Create the database or bring its schema up to date.");
         // AdminCommands.Run migrates before every verb; this one only reports.
         migrate.SetAction(parse => AdminCommands.Run(parse, split, db, () => admin =>
-            admin.Output.WriteLine(Printable.Escape($"{admin.Database.Path}: schema version {Schema.Version}"))));
+            admin.Output.WriteLine(Printable.Escape($"{admin.Database.Name}: schema version {Schema.Version}"))));
         root.Subcommands.Add(migrate);
 
         root.Subcommands.Add(TeamCommand.Build(db, split));

@@ -21,9 +21,8 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
     public string? Create(Guid teamId, ApiKeyKind kind, string? name, TimeSpan? lifetime)
     {
         var now = time.GetUtcNow();
-        using var connection = database.Open();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        if (!TeamStore.TeamExists(connection, teamId, transaction))
+        using var write = database.BeginWrite();
+        if (!TeamStore.TeamExists(write, teamId))
         {
             return null;
         }
@@ -31,23 +30,17 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
         for (var attempt = 0; ; attempt++)
         {
             var key = ApiKeys.Generate(kind);
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = """
+            using var command = write.Command("""
                 INSERT INTO api_keys (team_id, kind, prefix, hash, name, created_at, expires_at)
-                VALUES ($team, $kind, $prefix, $hash, $name, $now, $expires)
+                VALUES (@team, @kind, @prefix, @hash, @name, @now, @expires)
                 ON CONFLICT DO NOTHING;
-                """;
-            command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
-            command.Parameters.AddWithValue("$kind", kind.Name());
-            command.Parameters.AddWithValue("$prefix", ApiKeys.Prefix(key));
-            command.Parameters.AddWithValue("$hash", TokenHash.Of(key).ToArray());
-            command.Parameters.AddWithValue("$name", (object?)name ?? DBNull.Value);
-            command.Parameters.AddWithValue("$now", now.ToUnixTimeSeconds());
-            command.Parameters.AddWithValue("$expires", lifetime is { } l ? (now + l).ToUnixTimeSeconds() : DBNull.Value);
+                """);
+            command.With("@team", TeamId.Format(teamId)).With("@kind", kind.Name()).With("@prefix", ApiKeys.Prefix(key))
+                .With("@hash", TokenHash.Of(key).ToArray()).With("@name", name).With("@now", now.ToUnixTimeSeconds())
+                .With("@expires", lifetime is { } l ? (now + l).ToUnixTimeSeconds() : null);
             if (command.ExecuteNonQuery() == 1)
             {
-                transaction.Commit();
+                write.Commit();
                 return key;
             }
             if (attempt == 3)
@@ -61,12 +54,10 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
     public (ApiKeyOwner Owner, long? ExpiresAt)? FindByHash(TokenHash hash)
     {
         using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
+        using var command = connection.Command("""
             SELECT team_id, kind, prefix, expires_at FROM api_keys
-            WHERE hash = $hash AND revoked_at IS NULL;
-            """;
-        command.Parameters.AddWithValue("$hash", hash.ToArray());
+            WHERE hash = @hash AND revoked_at IS NULL;
+            """).With("@hash", hash.ToArray());
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
@@ -82,12 +73,10 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
     public IReadOnlyList<ApiKeyInfo> List(Guid teamId)
     {
         using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
+        using var command = connection.Command("""
             SELECT prefix, kind, name, created_at, expires_at, revoked_at FROM api_keys
-            WHERE team_id = $team ORDER BY created_at, id;
-            """;
-        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
+            WHERE team_id = @team ORDER BY created_at, id;
+            """).With("@team", TeamId.Format(teamId));
         using var reader = command.ExecuteReader();
         var keys = new List<ApiKeyInfo>();
         while (reader.Read())
@@ -106,11 +95,14 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
     /// <returns>False when no unrevoked key has that prefix.</returns>
     public bool Revoke(string prefix)
     {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE api_keys SET revoked_at = $now WHERE prefix = $prefix AND revoked_at IS NULL;";
-        command.Parameters.AddWithValue("$prefix", prefix);
-        command.Parameters.AddWithValue("$now", time.GetUtcNow().ToUnixTimeSeconds());
-        return command.ExecuteNonQuery() == 1;
+        using var write = database.BeginWrite();
+        using var command = write.Command("UPDATE api_keys SET revoked_at = @now WHERE prefix = @prefix AND revoked_at IS NULL;")
+            .With("@prefix", prefix).With("@now", time.GetUtcNow().ToUnixTimeSeconds());
+        if (command.ExecuteNonQuery() != 1)
+        {
+            return false;
+        }
+        write.Commit();
+        return true;
     }
 }

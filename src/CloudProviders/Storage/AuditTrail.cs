@@ -1,5 +1,4 @@
 using CloudProviders.Domain;
-using Microsoft.Data.Sqlite;
 
 namespace CloudProviders.Storage;
 
@@ -15,37 +14,25 @@ internal sealed class AuditTrail(Database database)
 {
     public const int DefaultLimit = 100;
 
-    internal static void Record(
-        SqliteConnection connection, SqliteTransaction transaction, long at,
-        Guid teamId, Provider provider, AuditAction action, Actor actor, string? keyPreview)
+    internal static void Record(Write write, long at, Guid teamId, Provider provider, AuditAction action, Actor actor, string? keyPreview)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
+        using var command = write.Command("""
             INSERT INTO credential_audit (at, team_id, provider, action, actor_kind, actor, key_preview)
-            VALUES ($at, $team, $provider, $action, $kind, $actor, $preview);
-            """;
-        command.Parameters.AddWithValue("$at", at);
-        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
-        command.Parameters.AddWithValue("$provider", provider.Id);
-        command.Parameters.AddWithValue("$action", Name(action));
-        command.Parameters.AddWithValue("$kind", actor.KindName);
-        command.Parameters.AddWithValue("$actor", actor.Id);
-        command.Parameters.AddWithValue("$preview", (object?)keyPreview ?? DBNull.Value);
-        command.ExecuteNonQuery();
+            VALUES (@at, @team, @provider, @action, @kind, @actor, @preview);
+            """);
+        command.With("@at", at).With("@team", TeamId.Format(teamId)).With("@provider", provider.Id).With("@action", Name(action))
+            .With("@kind", actor.KindName).With("@actor", actor.Id).With("@preview", keyPreview)
+            .ExecuteNonQuery();
     }
 
     /// <summary>The team's trail, newest first.</summary>
     public IReadOnlyList<AuditEntry> List(Guid teamId, int limit = DefaultLimit)
     {
         using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
+        using var command = connection.Command("""
             SELECT at, team_id, provider, action, actor_kind, actor, key_preview FROM credential_audit
-            WHERE team_id = $team ORDER BY id DESC LIMIT $limit;
-            """;
-        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
-        command.Parameters.AddWithValue("$limit", limit);
+            WHERE team_id = @team ORDER BY id DESC LIMIT @limit;
+            """).With("@team", TeamId.Format(teamId)).With("@limit", limit);
         using var reader = command.ExecuteReader();
         var entries = new List<AuditEntry>();
         while (reader.Read())

@@ -13,7 +13,7 @@ namespace CloudProviders.Storage;
 /// every <see cref="IdentityCheckInterval"/>: a system call on every request would cost more than
 /// the rest of a cached status read (the benchmark shows the request path's figures).
 /// </summary>
-internal sealed class ChangeWatch(Database database, TimeProvider time) : IDisposable
+internal sealed class ChangeWatch(SqliteDatabase database, TimeProvider time) : IChangeWatch, IDisposable
 {
     /// <summary>How long a replaced or deleted file can go unnoticed. Commits are seen at once.</summary>
     public static readonly TimeSpan IdentityCheckInterval = TimeSpan.FromMilliseconds(100);

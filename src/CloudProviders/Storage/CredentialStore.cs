@@ -1,5 +1,5 @@
+using System.Data.Common;
 using CloudProviders.Domain;
-using Microsoft.Data.Sqlite;
 
 namespace CloudProviders.Storage;
 
@@ -26,39 +26,33 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
     public CredentialStatus? Set(Guid teamId, Provider provider, string key, bool cloudFallback, Actor actor)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        using var connection = OpenForWrite();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        if (!TeamStore.TeamExists(connection, teamId, transaction))
+        using var write = database.BeginWrite();
+        // The team's row, locked: writers of the same team's credential take turns.
+        if (!TeamStore.TeamExists(write, teamId))
         {
             return null;
         }
-        var replacing = Find(connection, transaction, teamId, provider) is not null;
-        StorageSetup.RequireKey(connection, transaction, cipher.Value);
+        var replacing = Find(write.Connection, write.Transaction, teamId, provider) is not null;
+        StorageSetup.RequireKey(write, cipher.Value);
         var ciphertext = cipher.Value.Seal(teamId, provider.Id, key);
-        using (var command = connection.CreateCommand())
+        using (var command = write.Command("""
+            INSERT INTO credentials (team_id, provider, status, cloud_fallback, ciphertext, key_preview, created_at, updated_at)
+            VALUES (@team, @provider, 'active', @fallback, @ciphertext, @preview, @now, @now)
+            ON CONFLICT (team_id, provider) DO UPDATE SET
+                status = 'active',
+                cloud_fallback = excluded.cloud_fallback,
+                ciphertext = excluded.ciphertext,
+                key_preview = excluded.key_preview,
+                updated_at = excluded.updated_at;
+            """))
         {
-            command.Transaction = transaction;
-            command.CommandText = """
-                INSERT INTO credentials (team_id, provider, status, cloud_fallback, ciphertext, key_preview, created_at, updated_at)
-                VALUES ($team, $provider, 'active', $fallback, $ciphertext, $preview, $now, $now)
-                ON CONFLICT (team_id, provider) DO UPDATE SET
-                    status = 'active',
-                    cloud_fallback = excluded.cloud_fallback,
-                    ciphertext = excluded.ciphertext,
-                    key_preview = excluded.key_preview,
-                    updated_at = excluded.updated_at;
-                """;
-            command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
-            command.Parameters.AddWithValue("$provider", provider.Id);
-            command.Parameters.AddWithValue("$fallback", cloudFallback ? 1 : 0);
-            command.Parameters.AddWithValue("$ciphertext", ciphertext);
-            command.Parameters.AddWithValue("$preview", (object?)KeyPreview.For(key) ?? DBNull.Value);
-            command.Parameters.AddWithValue("$now", now);
-            command.ExecuteNonQuery();
+            command.With("@team", TeamId.Format(teamId)).With("@provider", provider.Id).With("@fallback", cloudFallback)
+                .With("@ciphertext", ciphertext).With("@preview", KeyPreview.For(key)).With("@now", now)
+                .ExecuteNonQuery();
         }
-        var status = Find(connection, transaction, teamId, provider)!;
-        AuditTrail.Record(connection, transaction, now, teamId, provider, replacing ? AuditAction.Replace : AuditAction.Set, actor, status.KeyPreview);
-        transaction.Commit();
+        var status = Find(write.Connection, write.Transaction, teamId, provider)!;
+        AuditTrail.Record(write, now, teamId, provider, replacing ? AuditAction.Replace : AuditAction.Set, actor, status.KeyPreview);
+        write.Commit();
         return status;
     }
 
@@ -70,28 +64,23 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
     public CredentialStatus? Revoke(Guid teamId, Provider provider, Actor actor)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        using var connection = OpenForWrite();
-        using var transaction = connection.BeginTransaction(deferred: false);
+        using var write = database.BeginWrite();
         bool changed;
-        using (var command = connection.CreateCommand())
+        using (var command = write.Command("""
+            UPDATE credentials
+            SET status = 'revoked', cloud_fallback = @off, ciphertext = NULL, updated_at = @now
+            WHERE team_id = @team AND provider = @provider AND status = 'active';
+            """))
         {
-            command.Transaction = transaction;
-            command.CommandText = """
-                UPDATE credentials
-                SET status = 'revoked', cloud_fallback = 0, ciphertext = NULL, updated_at = $now
-                WHERE team_id = $team AND provider = $provider AND status = 'active';
-                """;
-            command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
-            command.Parameters.AddWithValue("$provider", provider.Id);
-            command.Parameters.AddWithValue("$now", now);
-            changed = command.ExecuteNonQuery() == 1;
+            changed = command.With("@team", TeamId.Format(teamId)).With("@provider", provider.Id).With("@off", false).With("@now", now)
+                .ExecuteNonQuery() == 1;
         }
-        var status = Find(connection, transaction, teamId, provider);
+        var status = Find(write.Connection, write.Transaction, teamId, provider);
         if (changed)
         {
-            AuditTrail.Record(connection, transaction, now, teamId, provider, AuditAction.Revoke, actor, status!.KeyPreview);
+            AuditTrail.Record(write, now, teamId, provider, AuditAction.Revoke, actor, status!.KeyPreview);
+            write.Commit();
         }
-        transaction.Commit();
         return status;
     }
 
@@ -99,10 +88,8 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
     internal string? ReadKey(Guid teamId, Provider provider)
     {
         using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT ciphertext FROM credentials WHERE team_id = $team AND provider = $provider;";
-        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
-        command.Parameters.AddWithValue("$provider", provider.Id);
+        using var command = connection.Command("SELECT ciphertext FROM credentials WHERE team_id = @team AND provider = @provider;")
+            .With("@team", TeamId.Format(teamId)).With("@provider", provider.Id);
         return command.ExecuteScalar() is byte[] bytes ? cipher.Value.Open(teamId, provider.Id, bytes) : null;
     }
 
@@ -113,14 +100,14 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
     /// <returns>How many keys were re-encrypted.</returns>
     public int Reencrypt(CredentialCipher next)
     {
-        using var connection = OpenForWrite();
-        using var transaction = connection.BeginTransaction(deferred: false);
+        using var write = database.BeginWrite();
+        // The check value's row, locked first: a write that is sealing under the old key finishes
+        // before this reads the keys, and one that starts later sees the new check value.
+        StorageSetup.LockForRotation(write);
         var rows = new List<(string Team, string Provider, byte[] Ciphertext)>();
-        using (var select = connection.CreateCommand())
+        using (var select = write.Command($"SELECT team_id, provider, ciphertext FROM credentials WHERE ciphertext IS NOT NULL{database.ForUpdate};"))
+        using (var reader = select.ExecuteReader())
         {
-            select.Transaction = transaction;
-            select.CommandText = "SELECT team_id, provider, ciphertext FROM credentials WHERE ciphertext IS NOT NULL;";
-            using var reader = select.ExecuteReader();
             while (reader.Read())
             {
                 rows.Add((reader.GetString(0), reader.GetString(1), (byte[])reader.GetValue(2)));
@@ -130,44 +117,26 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
         {
             var teamId = Guid.ParseExact(team, "D");
             var key = cipher.Value.Open(teamId, provider, ciphertext);
-            using var update = connection.CreateCommand();
-            update.Transaction = transaction;
-            update.CommandText = "UPDATE credentials SET ciphertext = $ciphertext WHERE team_id = $team AND provider = $provider;";
-            update.Parameters.AddWithValue("$ciphertext", next.Seal(teamId, provider, key));
-            update.Parameters.AddWithValue("$team", team);
-            update.Parameters.AddWithValue("$provider", provider);
-            update.ExecuteNonQuery();
+            using var update = write.Command("UPDATE credentials SET ciphertext = @ciphertext WHERE team_id = @team AND provider = @provider;");
+            update.With("@ciphertext", next.Seal(teamId, provider, key)).With("@team", team).With("@provider", provider).ExecuteNonQuery();
         }
-        StorageSetup.Replace(connection, transaction, next);
-        transaction.Commit();
+        StorageSetup.Replace(write, next);
+        write.Commit();
         return rows.Count;
     }
 
-    /// <summary>A write connection that zeroes freed pages, so a destroyed ciphertext leaves no copy in the file.</summary>
-    private SqliteConnection OpenForWrite()
+    private static CredentialStatus? Find(DbConnection connection, DbTransaction? transaction, Guid teamId, Provider provider)
     {
-        var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA secure_delete = ON;";
-        command.ExecuteNonQuery();
-        return connection;
-    }
-
-    private static CredentialStatus? Find(SqliteConnection connection, SqliteTransaction? transaction, Guid teamId, Provider provider)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT {StatusColumns} FROM credentials WHERE team_id = $team AND provider = $provider;";
-        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
-        command.Parameters.AddWithValue("$provider", provider.Id);
+        using var command = connection.Command($"SELECT {StatusColumns} FROM credentials WHERE team_id = @team AND provider = @provider;", transaction)
+            .With("@team", TeamId.Format(teamId)).With("@provider", provider.Id);
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadStatus(reader, provider) : null;
     }
 
-    private static CredentialStatus ReadStatus(SqliteDataReader reader, Provider provider) => new(
+    private static CredentialStatus ReadStatus(DbDataReader reader, Provider provider) => new(
         provider,
         Active: reader.GetString(0) == "active",
-        CloudFallback: reader.GetInt64(1) == 1,
+        CloudFallback: reader.GetBoolean(1),
         KeyPreview: reader.IsDBNull(2) ? null : reader.GetString(2),
         CreatedAt: DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(3)),
         UpdatedAt: DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(4)));

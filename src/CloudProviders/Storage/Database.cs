@@ -1,109 +1,135 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace CloudProviders.Storage;
 
-/// <summary>The one SQLite file. Connections are pooled; each request opens and closes one.</summary>
-internal sealed class Database
+/// <summary>
+/// The storage engine: an embedded SQLite file, or a PostgreSQL database a fleet shares. The
+/// stores speak portable SQL through ADO.NET; what differs between engines (how a write is
+/// serialised, how other instances hear of it, how the schema is versioned) is said here.
+/// </summary>
+internal abstract class Database
 {
-    /// <summary>How long a statement waits on another writer's lock before it gives up (SQLITE_BUSY).</summary>
-    public const int BusyTimeoutSeconds = 2;
+    /// <summary>What an operator knows the database by, in messages: the file's path, or the server and database name. Never a password.</summary>
+    public abstract string Name { get; }
 
-    private readonly string _readWrite;
-    private readonly string _readOnly;
+    /// <summary>A replica: every connection is read-only, and nothing creates or migrates the database.</summary>
+    public virtual bool ReadOnly => false;
 
-    static Database() => SQLitePCL.Batteries_V2.Init();
+    /// <summary>Whether there is anything yet to check a master key against (a SQLite file that does not exist holds nothing).</summary>
+    public virtual bool MayHoldData => true;
 
-    /// <param name="readOnly">A replica: every connection is read-only, and nothing creates or migrates the file.</param>
-    public Database(string path, bool readOnly = false)
-    {
-        Path = System.IO.Path.GetFullPath(path);
-        ReadOnly = readOnly;
-        _readOnly = ConnectionString(Path, SqliteOpenMode.ReadOnly);
-        _readWrite = readOnly ? _readOnly : ConnectionString(Path, SqliteOpenMode.ReadWrite);
-    }
+    /// <summary>Appended to a SELECT whose row a write depends on: locks the row until commit where writers do not already exclude each other.</summary>
+    public virtual string ForUpdate => "";
 
-    public string Path { get; }
+    /// <summary>Like <see cref="ForUpdate"/>, but other readers that lock the same way may share it.</summary>
+    public virtual string ForShare => "";
 
-    public bool ReadOnly { get; }
+    /// <summary>A pooled connection, opened. It never creates the database.</summary>
+    public abstract DbConnection Open();
 
-    /// <summary>
-    /// Opens the existing file for reading and writing (read-only on a replica). It never creates
-    /// the file: only <see cref="Schema.Migrate(Database)"/> does, so a file that vanishes stays
-    /// gone (and fails loudly).
-    /// </summary>
-    public SqliteConnection Open() => OpenWith(_readWrite);
+    /// <summary>Begins a write: a transaction in which the rows a write reads and then changes stay as read.</summary>
+    public abstract DbTransaction BeginWrite(DbConnection connection);
 
-    public SqliteConnection OpenReadOnly() => OpenWith(_readOnly);
+    /// <summary>Inside a write's transaction, just before it commits: tells every other instance that data changed, if they need telling.</summary>
+    public virtual void AnnounceChange(DbConnection connection, DbTransaction transaction) { }
 
-    /// <summary>Readiness: the file opens, reads as SQLite, and has exactly this binary's schema version.</summary>
+    /// <summary>Creates the schema if needed and applies pending migrations, all or none.</summary>
+    /// <returns>The version the database had before.</returns>
+    /// <exception cref="SchemaException">The database is from a newer binary.</exception>
+    public abstract int Migrate();
+
+    /// <summary>The schema version the database has; 0 for an empty one.</summary>
+    public abstract int ReadVersion(DbConnection connection, DbTransaction? transaction = null);
+
+    /// <summary>Readiness: the database answers and has exactly this binary's schema version.</summary>
     public bool IsReady(out string problem)
     {
         try
         {
-            using var connection = OpenReadOnly();
-            var version = Schema.ReadVersion(connection);
+            using var connection = Open();
+            var version = ReadVersion(connection);
             problem = version == Schema.Version
                 ? ""
                 : $"The database schema is version {version}; this binary serves version {Schema.Version}.";
         }
-        catch (SqliteException)
+        catch (DbException)
         {
             problem = "The database cannot be opened.";
         }
         return problem.Length == 0;
     }
 
-    internal SqliteConnection OpenOrCreate()
-    {
-        if (ReadOnly)
-        {
-            throw new InvalidOperationException("A read-only database is never created or migrated.");
-        }
-        RequireWritableFolder();
-        return OpenWith(ConnectionString(Path, SqliteOpenMode.ReadWriteCreate));
-    }
+    /// <summary>How this process learns that the data may have changed, so that its read caches stay exact.</summary>
+    public abstract IChangeWatch WatchChanges(TimeProvider time);
 
-    /// <summary>SQLite's WAL needs to create files beside the database: say so plainly if it cannot.</summary>
-    private void RequireWritableFolder()
+    /// <summary>A write from start to commit: open, begin, change, announce, commit.</summary>
+    public Write BeginWrite() => new(this);
+}
+
+/// <summary>Tells whether the database may have changed since the last look, by any process.</summary>
+internal interface IChangeWatch
+{
+    /// <summary>A number that moves whenever the database may have changed; a cached read is exact while it stays.</summary>
+    /// <exception cref="DbException">The database cannot be reached.</exception>
+    long CheckForChanges();
+}
+
+/// <summary>One write transaction on its own connection. Disposed without <see cref="Commit"/>, it changes nothing.</summary>
+internal sealed class Write : IDisposable
+{
+    public Write(Database database)
     {
-        var directory = System.IO.Path.GetDirectoryName(Path)!;
-        if (!Directory.Exists(directory))
-        {
-            throw new ConfigurationException($"The database directory {directory} does not exist.");
-        }
-        var probe = System.IO.Path.Combine(directory, $".cloud-providers-write-check-{Environment.ProcessId}");
+        Database = database;
+        Connection = database.Open();
         try
         {
-            File.WriteAllBytes(probe, []);
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigurationException($"The database directory {directory} is not writable (Database:ReadOnly=true serves a replica read-only).");
-        }
-    }
-
-    private static SqliteConnection OpenWith(string connectionString)
-    {
-        var connection = new SqliteConnection(connectionString);
-        try
-        {
-            connection.Open();
-            return connection;
+            Transaction = database.BeginWrite(Connection);
         }
         catch
         {
-            connection.Dispose();
+            Connection.Dispose();
             throw;
         }
     }
 
-    private static string ConnectionString(string path, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
+    public Database Database { get; }
+
+    public DbConnection Connection { get; }
+
+    public DbTransaction Transaction { get; }
+
+    public DbCommand Command(string sql) => Connection.Command(sql, Transaction);
+
+    public void Commit()
     {
-        DataSource = path,
-        Mode = mode,
-        Pooling = true,
-        ForeignKeys = true,
-        DefaultTimeout = BusyTimeoutSeconds,
-    }.ToString();
+        Database.AnnounceChange(Connection, Transaction);
+        Transaction.Commit();
+    }
+
+    public void Dispose()
+    {
+        Transaction.Dispose();
+        Connection.Dispose();
+    }
+}
+
+/// <summary>ADO.NET without a provider's own types: every parameter is named <c>@name</c>, which both engines accept.</summary>
+internal static class Sql
+{
+    public static DbCommand Command(this DbConnection connection, string sql, DbTransaction? transaction = null)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
+
+    public static DbCommand With(this DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+        return command;
+    }
 }

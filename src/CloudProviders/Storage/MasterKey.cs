@@ -28,7 +28,7 @@ internal static class MasterKey
 
     /// <summary>The configured key, else the development key file's; null when neither exists yet.</summary>
     /// <exception cref="ConfigurationException">A key is configured but unreadable, unsafe or malformed.</exception>
-    public static Found? Find(Settings settings, string developmentKeyPath, Action<string> warn)
+    public static Found? Find(Settings settings, string? developmentKeyPath, Action<string> warn)
     {
         if (settings.EncryptionKey is { } inline)
         {
@@ -38,7 +38,7 @@ internal static class MasterKey
         {
             return new Found(FromFile(file, "Encryption:KeyFile", warn), $"Encryption:KeyFile {file}");
         }
-        return File.Exists(developmentKeyPath)
+        return developmentKeyPath is not null && File.Exists(developmentKeyPath)
             ? new Found(FromFile(developmentKeyPath, "The development key file", warn), $"the development key file {developmentKeyPath}")
             : null;
     }

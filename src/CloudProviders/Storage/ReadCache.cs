@@ -5,11 +5,11 @@ namespace CloudProviders.Storage;
 
 /// <summary>
 /// The request path's reads, cached in memory and exact: each entry is tagged with the
-/// <see cref="ChangeWatch"/> generation it was read at and is served only while nothing has
+/// <see cref="IChangeWatch"/> generation it was read at and is served only while nothing has
 /// changed since. A revoked key, a removed member or a new credential is seen at the next
 /// request, whichever process wrote it.
 /// </summary>
-internal sealed class ReadCache(ChangeWatch changes, ApiKeyStore keys, TeamStore teams, CredentialStore credentials)
+internal sealed class ReadCache(IChangeWatch changes, ApiKeyStore keys, TeamStore teams, CredentialStore credentials)
 {
     /// <summary>Entries per cache; a full cache starts over rather than grow (a flood of unknown keys stays bounded).</summary>
     public const int Capacity = 10_000;

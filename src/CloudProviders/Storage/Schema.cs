@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace CloudProviders.Storage;
 
 /// <summary>
-/// The schema, versioned with <c>PRAGMA user_version</c>. Migrations only go forward, each
+/// SQLite's schema, versioned with <c>PRAGMA user_version</c>. Migrations only go forward, each
 /// runs once, and all pending ones commit together or not at all.
 /// </summary>
 internal static class Schema
@@ -85,9 +85,9 @@ internal static class Schema
 
     /// <summary>Creates the file if needed, turns on WAL, and applies pending migrations.</summary>
     /// <returns>The version the file had before.</returns>
-    public static int Migrate(Database database) => Migrate(database, Version);
+    public static int Migrate(SqliteDatabase database) => Migrate(database, Version);
 
-    internal static int Migrate(Database database, int targetVersion)
+    internal static int Migrate(SqliteDatabase database, int targetVersion)
     {
         using var connection = database.OpenOrCreate();
         Execute(connection, "PRAGMA journal_mode = WAL;");

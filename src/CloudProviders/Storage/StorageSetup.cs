@@ -1,5 +1,5 @@
+using System.Data.Common;
 using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
 
 namespace CloudProviders.Storage;
 
@@ -24,12 +24,19 @@ internal static class StorageSetup
         {
             throw new ConfigurationException("This database is a read-only replica (Database:ReadOnly=true): send changes to the primary.");
         }
-        var developmentKey = MasterKey.DevelopmentKeyPath(database.Path);
+        // Only an embedded file gets a development key, beside it: instances that share a
+        // PostgreSQL database must share one master key, which only the operator can give them.
+        var developmentKey = database is SqliteDatabase sqlite ? MasterKey.DevelopmentKeyPath(sqlite.Path) : null;
         var found = MasterKey.Find(settings, developmentKey, warn);
-        var recorded = File.Exists(database.Path) && Check(database, found, developmentKey);
+        if (found is null && developmentKey is null)
+        {
+            throw new ConfigurationException(
+                "Every instance on a shared PostgreSQL database needs the same master key: set Encryption:KeyFile (or Encryption:Key) to it.");
+        }
+        var recorded = database.MayHoldData && Check(database, found, developmentKey);
 
-        var previous = Schema.Migrate(database);
-        found ??= MasterKey.Generate(developmentKey, notice, warn);
+        var previous = database.Migrate();
+        found ??= MasterKey.Generate(developmentKey!, notice, warn);
         var cipher = new CredentialCipher(found.Key);
         if (!recorded)
         {
@@ -40,29 +47,29 @@ internal static class StorageSetup
 
     /// <summary>Refuses a key that is not the database's, or a missing one where the database holds keys. Writes nothing.</summary>
     /// <returns>Whether the database records the key's check value already.</returns>
-    private static bool Check(Database database, MasterKey.Found? found, string developmentKey)
+    private static bool Check(Database database, MasterKey.Found? found, string? developmentKey)
     {
         using var connection = database.Open();
-        var version = Schema.ReadVersion(connection);
+        var version = database.ReadVersion(connection);
         if (version > Schema.Version)
         {
             throw new SchemaException($"The database has schema version {version}, newer than this binary's {Schema.Version}.");
         }
-        var checkValue = version >= 3 ? ReadCheckValue(connection, null) : null;
+        var checkValue = version >= 3 ? ReadCheckValue(connection, null, "") : null;
         var sample = version >= 1 ? ReadSample(connection) : null;
         if (found is null)
         {
             if (checkValue is not null || sample is not null)
             {
                 throw new ConfigurationException(
-                    $"{database.Path} holds keys sealed under a master key, but none is configured and the development key file {developmentKey} does not exist. Set Encryption:KeyFile to the database's master key.");
+                    $"{database.Name} holds keys sealed under a master key, but none is configured and the development key file {developmentKey} does not exist. Set Encryption:KeyFile to the database's master key.");
             }
             return false;
         }
         var cipher = new CredentialCipher(found.Key);
         if (checkValue is not null ? !CryptographicOperations.FixedTimeEquals(checkValue, cipher.CheckValue) : sample is { } row && !Opens(cipher, row))
         {
-            throw NotTheDatabasesKey(found.Source, database.Path);
+            throw NotTheDatabasesKey(found.Source, database.Name);
         }
         return checkValue is not null;
     }
@@ -70,45 +77,42 @@ internal static class StorageSetup
     /// <summary>Records the key's check value, or, where one is recorded (by a process that got here first), compares it.</summary>
     private static void Establish(Database database, CredentialCipher cipher, string source)
     {
-        using var connection = database.Open();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        if (ReadCheckValue(connection, transaction) is { } recorded)
+        using var write = database.BeginWrite();
+        // Two instances starting on an empty database: the second waits here for the first's row.
+        using (var insert = write.Command("INSERT INTO master_key_check (id, check_value) VALUES (1, @value) ON CONFLICT (id) DO NOTHING;"))
         {
-            if (!CryptographicOperations.FixedTimeEquals(recorded, cipher.CheckValue))
-            {
-                throw NotTheDatabasesKey(source, database.Path);
-            }
-            return;
+            insert.With("@value", cipher.CheckValue).ExecuteNonQuery();
         }
-        using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = "INSERT INTO master_key_check (id, check_value) VALUES (1, $value);";
-        insert.Parameters.AddWithValue("$value", cipher.CheckValue);
-        insert.ExecuteNonQuery();
-        transaction.Commit();
+        var recorded = ReadCheckValue(write.Connection, write.Transaction, "")!;
+        if (!CryptographicOperations.FixedTimeEquals(recorded, cipher.CheckValue))
+        {
+            throw NotTheDatabasesKey(source, database.Name);
+        }
+        write.Commit();
     }
 
     /// <summary>Writes the check value of a new master key, inside the transaction that re-encrypts every key under it.</summary>
-    internal static void Replace(SqliteConnection connection, SqliteTransaction transaction, CredentialCipher next)
+    internal static void Replace(Write write, CredentialCipher next)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
-            INSERT INTO master_key_check (id, check_value) VALUES (1, $value)
+        using var command = write.Command("""
+            INSERT INTO master_key_check (id, check_value) VALUES (1, @value)
             ON CONFLICT (id) DO UPDATE SET check_value = excluded.check_value;
-            """;
-        command.Parameters.AddWithValue("$value", next.CheckValue);
-        command.ExecuteNonQuery();
+            """);
+        command.With("@value", next.CheckValue).ExecuteNonQuery();
     }
+
+    /// <summary>Rotation's first step: the check value's row, locked against the writes that read it (<see cref="RequireKey"/>).</summary>
+    internal static void LockForRotation(Write write) =>
+        ReadCheckValue(write.Connection, write.Transaction, write.Database.ForUpdate);
 
     /// <summary>
     /// Inside a write's transaction: the key about to seal is still the database's. It stops being
     /// so when another process rotates the master key while this one runs.
     /// </summary>
     /// <exception cref="MasterKeyChangedException">The database's master key is another one now.</exception>
-    internal static void RequireKey(SqliteConnection connection, SqliteTransaction transaction, CredentialCipher cipher)
+    internal static void RequireKey(Write write, CredentialCipher cipher)
     {
-        if (ReadCheckValue(connection, transaction) is { } recorded && !CryptographicOperations.FixedTimeEquals(recorded, cipher.CheckValue))
+        if (ReadCheckValue(write.Connection, write.Transaction, write.Database.ForShare) is { } recorded && !CryptographicOperations.FixedTimeEquals(recorded, cipher.CheckValue))
         {
             throw new MasterKeyChangedException();
         }
@@ -117,19 +121,16 @@ internal static class StorageSetup
     private static ConfigurationException NotTheDatabasesKey(string source, string path) => new(
         $"The master key from {source} is not the one {path} was written with, so it cannot open the stored keys. Configure the database's own master key; nothing was changed.");
 
-    private static byte[]? ReadCheckValue(SqliteConnection connection, SqliteTransaction? transaction)
+    private static byte[]? ReadCheckValue(DbConnection connection, DbTransaction? transaction, string locking)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT check_value FROM master_key_check WHERE id = 1;";
+        using var command = connection.Command($"SELECT check_value FROM master_key_check WHERE id = 1{locking};", transaction);
         return command.ExecuteScalar() as byte[];
     }
 
     /// <summary>One stored ciphertext, for a database from before the check value: the key must open it.</summary>
-    private static (Guid Team, string Provider, byte[] Ciphertext)? ReadSample(SqliteConnection connection)
+    private static (Guid Team, string Provider, byte[] Ciphertext)? ReadSample(DbConnection connection)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT team_id, provider, ciphertext FROM credentials WHERE ciphertext IS NOT NULL LIMIT 1;";
+        using var command = connection.Command("SELECT team_id, provider, ciphertext FROM credentials WHERE ciphertext IS NOT NULL LIMIT 1;");
         using var reader = command.ExecuteReader();
         return reader.Read() ? (Guid.ParseExact(reader.GetString(0), "D"), reader.GetString(1), (byte[])reader.GetValue(2)) : null;
     }

@@ -1,5 +1,4 @@
 using CloudProviders.Domain;
-using Microsoft.Data.Sqlite;
 
 namespace CloudProviders.Storage;
 
@@ -13,78 +12,71 @@ internal sealed class TeamStore(Database database, TimeProvider time)
     /// <returns>False when the team already exists.</returns>
     public bool AddTeam(Guid teamId, string name)
     {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO teams (id, name, created_at) VALUES ($id, $name, $now)
+        using var write = database.BeginWrite();
+        using var command = write.Command("""
+            INSERT INTO teams (id, name, created_at) VALUES (@id, @name, @now)
             ON CONFLICT (id) DO NOTHING;
-            """;
-        command.Parameters.AddWithValue("$id", TeamId.Format(teamId));
-        command.Parameters.AddWithValue("$name", name);
-        command.Parameters.AddWithValue("$now", time.GetUtcNow().ToUnixTimeSeconds());
-        return command.ExecuteNonQuery() == 1;
+            """).With("@id", TeamId.Format(teamId)).With("@name", name).With("@now", time.GetUtcNow().ToUnixTimeSeconds());
+        if (command.ExecuteNonQuery() != 1)
+        {
+            return false;
+        }
+        write.Commit();
+        return true;
     }
 
     public bool TeamExists(Guid teamId)
     {
         using var connection = database.Open();
-        return TeamExists(connection, teamId);
+        using var command = connection.Command("SELECT 1 FROM teams WHERE id = @id;").With("@id", TeamId.Format(teamId));
+        return command.ExecuteScalar() is not null;
     }
 
-    internal static bool TeamExists(SqliteConnection connection, Guid teamId, SqliteTransaction? transaction = null)
+    /// <summary>Inside a write: whether the team exists, its row locked until the write ends, so that it cannot go meanwhile.</summary>
+    internal static bool TeamExists(Write write, Guid teamId)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT 1 FROM teams WHERE id = $id;";
-        command.Parameters.AddWithValue("$id", TeamId.Format(teamId));
+        using var command = write.Command($"SELECT 1 FROM teams WHERE id = @id{write.Database.ForUpdate};").With("@id", TeamId.Format(teamId));
         return command.ExecuteScalar() is not null;
     }
 
     public MemberChange AddMember(Guid teamId, string userId, Role role)
     {
-        using var connection = database.Open();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        if (!TeamExists(connection, teamId, transaction))
+        using var write = database.BeginWrite();
+        if (!TeamExists(write, teamId))
         {
             return MemberChange.NoSuchTeam;
         }
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
-            INSERT INTO members (team_id, user_id, role, created_at) VALUES ($team, $user, $role, $now)
+        using var command = write.Command("""
+            INSERT INTO members (team_id, user_id, role, created_at) VALUES (@team, @user, @role, @now)
             ON CONFLICT (team_id, user_id) DO NOTHING;
-            """;
-        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
-        command.Parameters.AddWithValue("$user", userId);
-        command.Parameters.AddWithValue("$role", role.Name());
-        command.Parameters.AddWithValue("$now", time.GetUtcNow().ToUnixTimeSeconds());
-        var added = command.ExecuteNonQuery() == 1;
-        transaction.Commit();
-        return added ? MemberChange.Done : MemberChange.AlreadyMember;
+            """).With("@team", TeamId.Format(teamId)).With("@user", userId).With("@role", role.Name()).With("@now", time.GetUtcNow().ToUnixTimeSeconds());
+        if (command.ExecuteNonQuery() != 1)
+        {
+            return MemberChange.AlreadyMember;
+        }
+        write.Commit();
+        return MemberChange.Done;
     }
 
     public MemberChange RemoveMember(Guid teamId, string userId)
     {
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM members WHERE team_id = $team AND user_id = $user;";
-        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
-        command.Parameters.AddWithValue("$user", userId);
+        using var write = database.BeginWrite();
+        using var command = write.Command("DELETE FROM members WHERE team_id = @team AND user_id = @user;")
+            .With("@team", TeamId.Format(teamId)).With("@user", userId);
         if (command.ExecuteNonQuery() == 1)
         {
+            write.Commit();
             return MemberChange.Done;
         }
-        return TeamExists(connection, teamId) ? MemberChange.NotMember : MemberChange.NoSuchTeam;
+        return TeamExists(write, teamId) ? MemberChange.NotMember : MemberChange.NoSuchTeam;
     }
 
     public IReadOnlyList<Member> ListMembers(Guid teamId)
     {
         using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT user_id, role, created_at FROM members WHERE team_id = $team ORDER BY created_at, user_id;
-            """;
-        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
+        using var command = connection.Command("""
+            SELECT user_id, role, created_at FROM members WHERE team_id = @team ORDER BY created_at, user_id;
+            """).With("@team", TeamId.Format(teamId));
         using var reader = command.ExecuteReader();
         var members = new List<Member>();
         while (reader.Read())
@@ -101,10 +93,8 @@ internal sealed class TeamStore(Database database, TimeProvider time)
     public Role? FindRole(Guid teamId, string userId)
     {
         using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT role FROM members WHERE team_id = $team AND user_id = $user;";
-        command.Parameters.AddWithValue("$team", TeamId.Format(teamId));
-        command.Parameters.AddWithValue("$user", userId);
+        using var command = connection.Command("SELECT role FROM members WHERE team_id = @team AND user_id = @user;")
+            .With("@team", TeamId.Format(teamId)).With("@user", userId);
         return Roles.Parse(command.ExecuteScalar() as string);
     }
 }

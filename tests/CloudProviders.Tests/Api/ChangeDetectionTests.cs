@@ -26,7 +26,7 @@ public sealed class ChangeDetectionTests : IDisposable
         Assert.True(before.GetProperty("cloud_fallback").GetBoolean());
 
         // Another process's view: its own Database and store on the same file.
-        var other = new CredentialStore(new Database(_app.DatabasePath), TimeProvider.System,
+        var other = new CredentialStore(new SqliteDatabase(_app.DatabasePath), TimeProvider.System,
             new Lazy<CredentialCipher>(_app.Get<CredentialCipher>));
         other.Set(ServiceFactory.TeamA, Provider.ComfyCloud, "comfyui-replaced-by-another-process-0000", cloudFallback: false, Actor.Cli);
 
@@ -41,7 +41,7 @@ public sealed class ChangeDetectionTests : IDisposable
     [Fact]
     public void Commits_are_seen_at_once_and_the_files_identity_at_most_once_per_interval()
     {
-        var watch = _app.Get<ChangeWatch>();
+        var watch = (ChangeWatch)_app.Get<IChangeWatch>();
         var start = watch.CheckForChanges();
         _app.Get<TeamStore>().AddMember(ServiceFactory.TeamA, "frank", Role.Member);
         SqliteFiles.Checkpoint(_app.DatabasePath);
@@ -83,7 +83,7 @@ public sealed class ChangeDetectionTests : IDisposable
             command.CommandText = $"VACUUM INTO '{copy}';";
             command.ExecuteNonQuery();
         }
-        var incoming = new Database(copy);
+        var incoming = new SqliteDatabase(copy);
         new CredentialStore(incoming, TimeProvider.System, new Lazy<CredentialCipher>(app.Get<CredentialCipher>))
             .Revoke(ServiceFactory.TeamA, Provider.ComfyCloud, Actor.Cli);
         SqliteConnection.ClearAllPools();

@@ -69,13 +69,13 @@ public sealed class ReadOnlyReplicaTests : IDisposable
         s["Database:ReadOnly"] = "true";
         s.Remove("Encryption:Key");
     });
-    private readonly Database _writer;
+    private readonly SqliteDatabase _writer;
     private readonly CredentialCipher _cipher = new(RandomNumberGenerator.GetBytes(32));
 
     public ReadOnlyReplicaTests()
     {
         // The primary (a writer process) made the file; the replica only ever reads it.
-        _writer = new Database(_replica.DatabasePath);
+        _writer = new SqliteDatabase(_replica.DatabasePath);
         Schema.Migrate(_writer);
         var teams = new TeamStore(_writer, TimeProvider.System);
         teams.AddTeam(ServiceFactory.TeamA, "Team A");

@@ -10,7 +10,7 @@ public sealed class SchemaTests : IDisposable
 
     public SchemaTests() => Directory.CreateDirectory(_folder);
 
-    private Database NewDatabase() => new(Path.Combine(_folder, "schema.db"));
+    private SqliteDatabase NewDatabase() => new(Path.Combine(_folder, "schema.db"));
 
     [Fact]
     public void A_new_file_is_created_at_the_current_version_in_wal_mode()
@@ -84,8 +84,8 @@ public sealed class SchemaTests : IDisposable
                 INSERT INTO credentials (team_id, provider, status, cloud_fallback, ciphertext, key_preview, created_at, updated_at)
                 VALUES ($team, 'comfy_cloud', 'active', 1, $ciphertext, 'comfyui-...89ab', 1748779200, 1749976200);
                 """;
-            command.Parameters.AddWithValue("$team", TeamId.Format(team));
-            command.Parameters.AddWithValue("$ciphertext", cipher.Seal(team, "comfy_cloud", Support.ServiceFactory.ComfyKey));
+            ((Microsoft.Data.Sqlite.SqliteCommand)command).Parameters.AddWithValue("$team", TeamId.Format(team));
+            ((Microsoft.Data.Sqlite.SqliteCommand)command).Parameters.AddWithValue("$ciphertext", cipher.Seal(team, "comfy_cloud", Support.ServiceFactory.ComfyKey));
             command.ExecuteNonQuery();
         }
 
