@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: unit, integration (the app in process on a real SQLite file), and the
-# AOT-published binary driven over loopback. Ends with "tests: N passed, M failed".
+# AOT-published binaries driven over loopback; then the contract tests again on PostgreSQL, on a
+# throwaway server this script starts and stops. Ends with "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,29 +47,56 @@ publish() {
   echo "Published $(du -b "$output/cloud-providers" | cut -f1) bytes: $output/cloud-providers"
 }
 publish "$artifacts/publish-tls" -p:InProcessTls=true
+publish "$artifacts/publish-postgres" -p:Postgres=true
 publish "$artifacts/publish"
 
-rm -rf "$results"
-status=0
-CLOUD_PROVIDERS_BINARY="$PWD/$artifacts/publish/cloud-providers" \
-CLOUD_PROVIDERS_TLS_BINARY="$PWD/$artifacts/publish-tls/cloud-providers" \
-  dotnet test tests/CloudProviders.Tests \
-    --logger "trx;LogFileName=results.trx" --logger "console;verbosity=minimal" \
-    --results-directory "$results" || status=$?
-
-trx="$results/results.trx"
-if [ ! -f "$trx" ]; then
-  echo "The test run produced no results." >&2
+# The PostgreSQL server for the second engine's tests, stopped at the end, pass or fail.
+source tests/postgres.sh
+trap postgres_stop EXIT
+if ! postgres_start; then
   echo "tests: 0 passed, 1 failed"
   exit 1
 fi
-counters=$(grep -o '<Counters [^>]*>' "$trx")
-passed=$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")
-failed=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
-errors=$(sed -E 's/.* error="([0-9]+)".*/\1/' <<<"$counters")
-failed=$((failed + errors))
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
-  failed=1
-fi
+
+rm -rf "$results"
+export CLOUD_PROVIDERS_TLS_BINARY="$PWD/$artifacts/publish-tls/cloud-providers"
+export CLOUD_PROVIDERS_POSTGRES_BINARY="$PWD/$artifacts/publish-postgres/cloud-providers"
+export CLOUD_PROVIDERS_DEFAULT_BINARY="$PWD/$artifacts/publish/cloud-providers"
+passed=0
+failed=0
+# One pass: dotnet test with these arguments, its results added to the tally.
+run_pass() {
+  local name=$1
+  shift
+  local status=0
+  dotnet test tests/CloudProviders.Tests "$@" \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
+    --results-directory "$results" || status=$?
+  local trx="$results/$name.trx"
+  if [ ! -f "$trx" ]; then
+    echo "The $name test run produced no results." >&2
+    failed=$((failed + 1))
+    return
+  fi
+  local counters pass fail errors
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  pass=$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")
+  fail=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
+  errors=$(sed -E 's/.* error="([0-9]+)".*/\1/' <<<"$counters")
+  fail=$((fail + errors))
+  if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then
+    fail=1
+  fi
+  passed=$((passed + pass))
+  failed=$((failed + fail))
+}
+
+# Everything, on SQLite (and the PostgreSQL build's own tests on the server).
+CLOUD_PROVIDERS_BINARY="$CLOUD_PROVIDERS_DEFAULT_BINARY" run_pass sqlite
+# The contract again, in process and on the published PostgreSQL build, on PostgreSQL.
+echo "The contract tests on PostgreSQL..."
+CLOUD_PROVIDERS_TEST_ENGINE=postgres CLOUD_PROVIDERS_BINARY="$CLOUD_PROVIDERS_POSTGRES_BINARY" run_pass postgres \
+  --no-build --filter "(FullyQualifiedName~.Api.|FullyQualifiedName~.Native.)&Engine!=sqlite&Engine!=postgres"
+
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -23,7 +23,17 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => Settings.From(sp.GetRequiredService<IConfiguration>()));
 
         // Storage: the database, prepared (master key checked, migrated) on first use.
-        services.AddSingleton<Database>(sp => new SqliteDatabase(sp.GetRequiredService<Settings>().DatabasePath, sp.GetRequiredService<Settings>().ReadOnly));
+        services.AddSingleton<Database>(sp =>
+        {
+            var settings = sp.GetRequiredService<Settings>();
+#if POSTGRES
+            if (settings.Engine == DatabaseEngine.Postgres)
+            {
+                return PostgresDatabase.Create(settings.ConnectionString!, settings.PasswordFile, sp.GetRequiredService<StartupNotices>().Warning);
+            }
+#endif
+            return new SqliteDatabase(settings.DatabasePath, settings.ReadOnly);
+        });
         services.AddSingleton(sp =>
         {
             var notices = sp.GetRequiredService<StartupNotices>();

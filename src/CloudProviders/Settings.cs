@@ -12,7 +12,16 @@ internal sealed record Settings
     public const int DefaultClockSkewSeconds = 30;
     public const int DefaultShutdownTimeoutSeconds = 10;
 
+    /// <summary>The storage engine: <c>sqlite</c> (the default, one embedded file) or <c>postgres</c> (a database a fleet shares).</summary>
+    public DatabaseEngine Engine { get; init; }
+
     public required string DatabasePath { get; init; }
+
+    /// <summary>PostgreSQL's Npgsql connection string.</summary>
+    public string? ConnectionString { get; init; }
+
+    /// <summary>A file that holds PostgreSQL's password, for a secret mount; held to the master key file's rules.</summary>
+    public string? PasswordFile { get; init; }
 
     /// <summary>A replica: open the file read-only, never migrate or write, refuse PUT and DELETE with 503.</summary>
     public bool ReadOnly { get; init; }
@@ -35,7 +44,7 @@ internal sealed record Settings
     /// <summary>Every key of the service's own sections. Any other key in them is a typo, and stops the start.</summary>
     internal static readonly string[] Keys =
     [
-        "Database:Path", "Database:ReadOnly",
+        "Database:Engine", "Database:Path", "Database:ReadOnly", "Database:ConnectionString", "Database:PasswordFile",
         "Jwt:Issuer", "Jwt:Audience", "Jwt:SigningKey", "Jwt:PublicKeysFile", "Jwt:ClockSkewSeconds",
         "Encryption:Key", "Encryption:KeyFile",
         "Shutdown:DrainSeconds", "Shutdown:TimeoutSeconds",
@@ -49,6 +58,9 @@ internal sealed record Settings
         RequireKnownKeys(configuration);
         var settings = new Settings
         {
+            Engine = ReadEngine(configuration),
+            ConnectionString = NonEmpty(configuration["Database:ConnectionString"]),
+            PasswordFile = NonEmpty(configuration["Database:PasswordFile"]),
             DatabasePath = NonEmpty(configuration["Database:Path"]) ?? DefaultDatabasePath,
             ReadOnly = ReadBool(configuration, "Database:ReadOnly"),
             JwtIssuer = NonEmpty(configuration["Jwt:Issuer"]),
@@ -71,7 +83,8 @@ internal sealed record Settings
             throw new ConfigurationException(
                 $"{(settings.JwtIssuer is not null ? "Jwt:Issuer" : "Jwt:Audience")} is set, but no JWT key is: set Jwt:SigningKey or Jwt:PublicKeysFile, or remove Jwt:Issuer and Jwt:Audience.");
         }
-        if (Directory.Exists(settings.DatabasePath))
+        RequireEngineSettings(configuration, settings);
+        if (settings.Engine == DatabaseEngine.Sqlite && Directory.Exists(settings.DatabasePath))
         {
             throw new ConfigurationException(
                 $"Database:Path {settings.DatabasePath} is a folder; give the path of the database file, such as {Path.Combine(settings.DatabasePath, DefaultDatabasePath)}.");
@@ -81,6 +94,54 @@ internal sealed record Settings
             throw new ConfigurationException("Set Encryption:Key or Encryption:KeyFile, not both.");
         }
         return settings;
+    }
+
+    private static DatabaseEngine ReadEngine(IConfiguration configuration)
+    {
+        var engine = NonEmpty(configuration["Database:Engine"]);
+        if (engine is null || engine.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            return DatabaseEngine.Sqlite;
+        }
+        if (!engine.Equals("postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ConfigurationException("Database:Engine must be sqlite (the default) or postgres.");
+        }
+#if POSTGRES
+        return DatabaseEngine.Postgres;
+#else
+        throw new ConfigurationException(
+            "Database:Engine=postgres needs the PostgreSQL build of cloud-providers (dotnet publish -p:Postgres=true, or the image built with --build-arg POSTGRES=true); this build has SQLite only.");
+#endif
+    }
+
+    /// <summary>Each engine's settings, and only its own: a setting for the other engine is a mistake about which one runs.</summary>
+    private static void RequireEngineSettings(IConfiguration configuration, Settings settings)
+    {
+        if (settings.Engine == DatabaseEngine.Postgres)
+        {
+            foreach (var key in new[] { "Database:Path", "Database:ReadOnly" })
+            {
+                if (configuration[key] is not null)
+                {
+                    throw new ConfigurationException(
+                        $"{key}{(key == "Database:Path" ? " (--db)" : "")} is SQLite's, but Database:Engine is postgres: remove it, or set Database:Engine=sqlite.");
+                }
+            }
+            if (settings.ConnectionString is null)
+            {
+                throw new ConfigurationException(
+                    "Database:Engine=postgres needs Database:ConnectionString, such as Host=db.example.com;Database=cloud_providers;Username=cloud_providers;SSL Mode=VerifyFull.");
+            }
+            return;
+        }
+        foreach (var key in new[] { "Database:ConnectionString", "Database:PasswordFile" })
+        {
+            if (configuration[key] is not null)
+            {
+                throw new ConfigurationException($"{key} is PostgreSQL's, but Database:Engine is sqlite (the default): set Database:Engine=postgres, or remove it.");
+            }
+        }
     }
 
     /// <summary>
@@ -146,6 +207,8 @@ internal sealed record Settings
         return seconds;
     }
 }
+
+internal enum DatabaseEngine { Sqlite, Postgres }
 
 /// <summary>A configuration error: the process stops at startup with this one line.</summary>
 internal sealed class ConfigurationException(string message) : Exception(message);

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using CloudProviders.Domain;
 using CloudProviders.Storage;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace CloudProviders.Cli;
 
@@ -40,7 +40,7 @@ internal static class AdminCommands
             Console.Error.WriteLine($"error: {Printable.Escape(e.Message)}");
             return ExitCodes.Failed;
         }
-        catch (SqliteException e)
+        catch (DbException e)
         {
             Console.Error.WriteLine($"error: {Printable.Escape(StorageErrors.Describe(e, databasePath ?? Settings.DefaultDatabasePath))}");
             return ExitCodes.Failed;

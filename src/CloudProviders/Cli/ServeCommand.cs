@@ -1,6 +1,6 @@
 using System.CommandLine;
 using CloudProviders.Storage;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace CloudProviders.Cli;
 
@@ -45,7 +45,7 @@ internal static class ServeCommand
     private static string? Describe(Exception exception, WebApplication? app) => exception switch
     {
         ConfigurationException or SchemaException or CliException => exception.Message,
-        SqliteException sqlite => StorageErrors.Describe(sqlite, app?.Services.GetService<Settings>()?.DatabasePath ?? Settings.DefaultDatabasePath),
+        DbException storage => StorageErrors.Describe(storage, app?.Services.GetService<Settings>()?.DatabasePath ?? Settings.DefaultDatabasePath),
         IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException } =>
             $"{AddressOf(exception.Message)} is already in use by another process; choose another port with --urls (for example --urls http://127.0.0.1:8081), or urls / ASPNETCORE_URLS.",
         IOException => $"The server could not start listening: {exception.Message}",

@@ -56,6 +56,10 @@ internal static partial class ErrorBodies
                     SqliteConnection.ClearAllPools();
                 }
                 return ErrorReply.StorageUnavailable();
+            case System.Data.Common.DbException storage:
+                // PostgreSQL down, restarting, failing over, or the pool exhausted: all pass.
+                LogDatabaseFault(logger, storage.SqlState ?? "none");
+                return ErrorReply.StorageUnavailable();
             case MasterKeyChangedException:
                 LogKeyChanged(logger);
                 return ErrorReply.StorageUnavailable();
@@ -103,6 +107,9 @@ internal static partial class ErrorBodies
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable (SQLite error {Code}, extended {ExtendedCode}); answered 503.")]
     private static partial void LogStorageFault(ILogger logger, int code, int extendedCode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable (database error, SQLSTATE {SqlState}); answered 503.")]
+    private static partial void LogDatabaseFault(ILogger logger, string sqlState);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The database's master key was rotated since this process started; writes get 503 until it restarts with the new key (Encryption:KeyFile).")]
     private static partial void LogKeyChanged(ILogger logger);

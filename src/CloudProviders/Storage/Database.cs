@@ -33,6 +33,9 @@ internal abstract class Database
     /// <summary>Inside a write's transaction, just before it commits: tells every other instance that data changed, if they need telling.</summary>
     public virtual void AnnounceChange(DbConnection connection, DbTransaction transaction) { }
 
+    /// <summary>Just after a write of this process commits: its own next read must see it, whatever other instances hear.</summary>
+    public virtual void Committed() { }
+
     /// <summary>Creates the schema if needed and applies pending migrations, all or none.</summary>
     /// <returns>The version the database had before.</returns>
     /// <exception cref="SchemaException">The database is from a newer binary.</exception>
@@ -104,6 +107,7 @@ internal sealed class Write : IDisposable
     {
         Database.AnnounceChange(Connection, Transaction);
         Transaction.Commit();
+        Database.Committed();
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -6,7 +7,16 @@ namespace CloudProviders.Storage;
 /// <summary>A storage fault, told to an operator in plain words: what is wrong with the file, and what to do.</summary>
 internal static class StorageErrors
 {
-    public static string Describe(SqliteException exception, string path)
+    public static string Describe(DbException exception, string sqlitePath) => exception switch
+    {
+        SqliteException sqlite => Describe(sqlite, sqlitePath),
+#if POSTGRES
+        Npgsql.NpgsqlException postgres => PostgresErrors.Describe(postgres),
+#endif
+        _ => "The database could not be used; check it, then try again.",
+    };
+
+    private static string Describe(SqliteException exception, string path)
     {
         var full = Path.GetFullPath(path);
         return exception.SqliteErrorCode switch

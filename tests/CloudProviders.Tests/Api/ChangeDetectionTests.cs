@@ -7,6 +7,7 @@ using Microsoft.Data.Sqlite;
 namespace CloudProviders.Tests.Api;
 
 /// <summary>The read cache never serves what the file no longer says.</summary>
+[Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
 public sealed class ChangeDetectionTests : IDisposable
 {
     private readonly TestClock _clock = new();

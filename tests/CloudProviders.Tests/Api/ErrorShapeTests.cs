@@ -61,6 +61,7 @@ public sealed class ErrorShapeTests : IDisposable
     }
 
     [Fact]
+    [Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
     public async Task A_vanished_database_gets_503_with_Retry_After_and_fails_readiness_without_being_recreated()
     {
         using var client = _app.ClientWith(_app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk));

@@ -62,6 +62,7 @@ public sealed class RequestLogTests : IDisposable
     public void Dispose() => _app.Dispose();
 }
 
+[Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
 public sealed class ReadOnlyReplicaTests : IDisposable
 {
     private readonly ServiceFactory _replica = new(s =>

@@ -7,6 +7,7 @@ using CloudProviders.Tests.Support;
 namespace CloudProviders.Tests.Api;
 
 /// <summary>A failing disk: the process stays up, answers 503, and recovers when the file does.</summary>
+[Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
 public sealed class StorageFaultTests : IDisposable
 {
     private readonly TestClock _clock = new();
@@ -95,6 +96,7 @@ public sealed class StorageFaultTests : IDisposable
 }
 
 /// <summary>A full disk during a write, on a small tmpfs of its own: 503, and the old row stays.</summary>
+[Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
 public sealed class DiskFullTests : IDisposable
 {
     private readonly string _mount = Path.Combine(Path.GetTempPath(), "cloud-providers-tests", "full-" + Guid.NewGuid().ToString("N"));

@@ -285,6 +285,7 @@ public sealed class WriteEndpointTests : IDisposable
     }
 
     [Fact]
+    [Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
     public async Task A_database_locked_by_another_writer_gets_503_with_Retry_After_within_a_bounded_time()
     {
         var before = Snapshot();

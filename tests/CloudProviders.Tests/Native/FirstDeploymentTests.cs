@@ -10,6 +10,7 @@ namespace CloudProviders.Tests.Native;
 /// line's <c>-e</c> settings, and <c>docker exec</c> runs an admin command the same way, with the
 /// container's paths mapped to temporary folders. If the README drifts, this fails.
 /// </summary>
+[Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
 public sealed class FirstDeploymentTests : IDisposable
 {
     private readonly NativeBinary _bin = new();

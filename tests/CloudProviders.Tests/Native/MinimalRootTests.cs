@@ -11,6 +11,7 @@ namespace CloudProviders.Tests.Native;
 /// .NET loads at run time), /dev/null and /dev/urandom (every container runtime provides them),
 /// and a writable /data, as a non-root user.
 /// </summary>
+[Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
 public sealed partial class MinimalRootTests : IDisposable
 {
     private const string Team = "0190d9b8-7c1e-7a2b-9c3d-4e5f60718293";

@@ -205,6 +205,7 @@ public sealed partial class NativeBinaryTests : IDisposable
         Assert.DoesNotContain(sk[12..], server.Output, StringComparison.Ordinal);
     }
 
+    [Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
     [Fact]
     public async Task A_read_only_replica_process_sees_the_writers_changes_and_refuses_writes()
     {
@@ -251,6 +252,7 @@ public sealed partial class NativeBinaryTests : IDisposable
         Assert.NotEqual(0, _bin.Run("encryption", "rotate", "--new-key-file", badKey).ExitCode);
     }
 
+    [Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
     [Fact]
     public void An_unwritable_database_directory_stops_the_server_with_one_clear_line()
     {
@@ -430,6 +432,7 @@ public sealed partial class NativeBinaryTests : IDisposable
         Assert.Equal(before, (_bin.Ok("key", "list", Team), _bin.Ok("member", "list", Team), _bin.Ok("credential", "show", Team)));
     }
 
+    [Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
     [Fact]
     public void The_key_is_encrypted_at_rest_and_the_development_master_key_file_is_private()
     {

@@ -12,6 +12,7 @@ namespace CloudProviders.Tests.Native;
 /// strict command line, start-up that checks everything before it touches a file, output that no
 /// stored or requested value can forge, and one master key per database.
 /// </summary>
+[Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
 public sealed class OperatorTests : IDisposable
 {
     private const string Team = "0190d9b8-7c1e-7a2b-9c3d-4e5f60718293";

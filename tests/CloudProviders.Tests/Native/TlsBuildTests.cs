@@ -9,6 +9,7 @@ namespace CloudProviders.Tests.Native;
 /// TLS in process: the opt-in build serves HTTPS from the standard Kestrel certificate settings;
 /// the default build refuses those settings with one clear line instead of a stack trace.
 /// </summary>
+[Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
 public sealed class TlsBuildTests : IDisposable
 {
     private const string Team = "0190d9b8-7c1e-7a2b-9c3d-4e5f60718293";

@@ -15,13 +15,39 @@ public sealed class NativeBinary : IDisposable
     private readonly List<Process> _servers = [];
     private readonly List<Server> _logged = [];
 
-    public NativeBinary() : this(Locate("CLOUD_PROVIDERS_BINARY", "publish")) { }
+    private readonly PostgresTestDatabase? _postgres;
 
-    public NativeBinary(string path)
+    /// <summary>The build under test: the default one, or in the PostgreSQL run the <c>-p:Postgres=true</c> build on a database of its own.</summary>
+    public NativeBinary() : this(Locate("CLOUD_PROVIDERS_BINARY", TestEngine.Postgres ? "publish-postgres" : "publish"), TestEngine.Postgres) { }
+
+    public NativeBinary(string path, bool postgres = false)
     {
         Directory.CreateDirectory(Folder);
         Path = path;
+        if (postgres)
+        {
+            // Instances on a shared database share the operator's master key: there is no development key.
+            _postgres = new PostgresTestDatabase();
+            var keyFile = System.IO.Path.Combine(Folder, "master.key");
+            File.WriteAllText(keyFile, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
+            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            Environment["Database__Engine"] = "postgres";
+            Environment["Database__ConnectionString"] = _postgres.ConnectionString;
+            Environment["Encryption__KeyFile"] = keyFile;
+        }
     }
+
+    /// <summary>Where the default build is, whichever build this run tests.</summary>
+    public static string DefaultPath => Locate("CLOUD_PROVIDERS_DEFAULT_BINARY", "publish");
+
+    /// <summary>The PostgreSQL build (<c>-p:Postgres=true</c>), on SQLite unless told to use its own PostgreSQL database.</summary>
+    public static NativeBinary WithPostgres(bool onPostgres = true) => new(Locate("CLOUD_PROVIDERS_POSTGRES_BINARY", "publish-postgres"), onPostgres);
+
+    /// <summary>The fixture's own PostgreSQL database, in the PostgreSQL run; null on SQLite.</summary>
+    internal PostgresTestDatabase? Postgres => _postgres;
+
+    /// <summary>Arguments that point a command at this fixture's database: <c>--db</c> for a SQLite file; nothing for PostgreSQL, which the environment names.</summary>
+    private string[] DatabaseArguments => _postgres is null ? ["--db", DatabasePath] : [];
 
     /// <summary>The opt-in build with TLS in process (<c>-p:InProcessTls=true</c>).</summary>
     public static NativeBinary WithTls() => new(Locate("CLOUD_PROVIDERS_TLS_BINARY", "publish-tls"));
@@ -58,8 +84,8 @@ public sealed class NativeBinary : IDisposable
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    /// <summary>Runs one command to completion, with <c>--db</c> pointing at this fixture's file.</summary>
-    public Result RunWithInput(string? stdin, params string[] args) => RunExactly(stdin, [.. args, "--db", DatabasePath]);
+    /// <summary>Runs one command to completion, pointed at this fixture's database.</summary>
+    public Result RunWithInput(string? stdin, params string[] args) => RunExactly(stdin, [.. args, .. DatabaseArguments]);
 
     public Result Run(params string[] args) => RunWithInput(null, args);
 
@@ -143,7 +169,7 @@ public sealed class NativeBinary : IDisposable
             Environment["Kestrel__Endpoints__Https__Certificate__Path"] = CertificatePath;
             Environment["Kestrel__Endpoints__Https__Certificate__KeyPath"] = CertificatePath + ".key";
         }
-        string[] database = withDatabase ? ["--db", DatabasePath] : [];
+        string[] database = withDatabase ? DatabaseArguments : [];
         var process = Start(https ? [verb, .. database] : [verb, .. database, "--urls", address.ToString()], redirectInput: false);
         _servers.Add(process);
         var output = new StringBuilder();
@@ -222,6 +248,10 @@ public sealed class NativeBinary : IDisposable
             {
                 SecretLedger.AssertDatabaseClean(file);
             }
+            if (_postgres is not null)
+            {
+                SecretLedger.AssertClean($"the database {_postgres.Name}", _postgres.Dump());
+            }
         }
         catch (SecretLeakException e)
         {
@@ -242,6 +272,7 @@ public sealed class NativeBinary : IDisposable
             }
             server.Dispose();
         }
+        _postgres?.Dispose();
         try
         {
             Directory.Delete(Folder, recursive: true);

@@ -10,8 +10,9 @@ using Microsoft.Extensions.Logging;
 namespace CloudProviders.Tests.Support;
 
 /// <summary>
-/// The real app in process, on a real SQLite file in its own temporary folder, with an HS256
-/// secret and a PEM of RSA and EC public keys configured. Every log line is kept for the no-leak checks.
+/// The real app in process, on a real SQLite file in its own temporary folder (or, in the
+/// PostgreSQL run, a database of its own on the test server), with an HS256 secret and a PEM of
+/// RSA and EC public keys configured. Every log line is kept for the no-leak checks.
 /// </summary>
 public sealed class ServiceFactory : WebApplicationFactory<Program>
 {
@@ -21,6 +22,7 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
+    private readonly PostgresTestDatabase? _postgres;
 
     public ServiceFactory() : this(null) { }
 
@@ -30,15 +32,24 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         Directory.CreateDirectory(Folder);
         var pem = Path.Combine(Folder, "idp.pem");
         File.WriteAllText(pem, Keys.PublicPem);
+        _postgres = TestEngine.Postgres ? new PostgresTestDatabase() : null;
         _settings = new()
         {
-            ["Database:Path"] = DatabasePath,
             ["Encryption:Key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["Jwt:Issuer"] = TestKeys.Issuer,
             ["Jwt:Audience"] = TestKeys.Audience,
             ["Jwt:SigningKey"] = TestKeys.Secret,
             ["Jwt:PublicKeysFile"] = pem,
         };
+        if (_postgres is not null)
+        {
+            _settings["Database:Engine"] = "postgres";
+            _settings["Database:ConnectionString"] = _postgres.ConnectionString;
+        }
+        else
+        {
+            _settings["Database:Path"] = DatabasePath;
+        }
         edit?.Invoke(_settings);
         SecretLedger.Record(ComfyKey);
         SecretLedger.Record(TestKeys.Secret);
@@ -123,7 +134,14 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
             try
             {
                 SecretLedger.AssertClean("the service's logs", string.Join('\n', Logs));
-                SecretLedger.AssertDatabaseClean(_settings["Database:Path"]!);
+                if (_postgres is not null)
+                {
+                    SecretLedger.AssertClean($"the database {_postgres.Name}", _postgres.Dump());
+                }
+                else
+                {
+                    SecretLedger.AssertDatabaseClean(_settings["Database:Path"]!);
+                }
             }
             catch (SecretLeakException e)
             {
@@ -135,6 +153,7 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         {
             Keys.Dispose();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            _postgres?.Dispose();
             try
             {
                 Directory.Delete(Folder, recursive: true);

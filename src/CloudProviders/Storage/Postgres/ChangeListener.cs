@@ -1,0 +1,101 @@
+using Npgsql;
+
+namespace CloudProviders.Storage;
+
+/// <summary>
+/// Hears every commit on the shared database, from any instance: one connection held open with
+/// <c>LISTEN</c>, and every write does <c>NOTIFY</c> in its own transaction. While that connection
+/// is down nothing is heard, so nothing cached is trusted: every request reads through to the
+/// database until it is back, and then starts again from empty caches.
+/// </summary>
+internal sealed class ChangeListener : IChangeWatch, IDisposable
+{
+    /// <summary>How long the listening connection may be idle before it is asked to answer, so that a connection lost silently is noticed.</summary>
+    public static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(5);
+
+    private readonly PostgresDatabase _database;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _loop;
+    private long _generation;
+    private volatile bool _listening;
+
+    public ChangeListener(PostgresDatabase database)
+    {
+        _database = database;
+        _loop = Task.Run(ListenAsync);
+    }
+
+    /// <summary>Whether changes are being heard now; while not, <see cref="CheckForChanges"/> never returns the same number twice.</summary>
+    public bool Listening => _listening;
+
+    /// <summary>A change this process knows of without being told (its own commit).</summary>
+    public void Changed() => Interlocked.Increment(ref _generation);
+
+    public long CheckForChanges() => _listening ? Volatile.Read(ref _generation) : Interlocked.Increment(ref _generation);
+
+    private async Task ListenAsync()
+    {
+        var retry = FirstRetry;
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await _database.OpenListenerAsync(_stopping.Token);
+                connection.Notification += (_, _) => Interlocked.Increment(ref _generation);
+                await using (var listen = new NpgsqlCommand($"LISTEN {PostgresDatabase.Channel};", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(_stopping.Token);
+                }
+                // Every commit from here on is heard; anything cached before may be stale.
+                Interlocked.Increment(ref _generation);
+                _listening = true;
+                retry = FirstRetry;
+                while (true)
+                {
+                    if (!await connection.WaitAsync(PingInterval, _stopping.Token))
+                    {
+                        await using var ping = new NpgsqlCommand("SELECT 1;", connection);
+                        await ping.ExecuteNonQueryAsync(_stopping.Token);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or InvalidOperationException or OperationCanceledException)
+            {
+                _listening = false;
+            }
+            finally
+            {
+                _listening = false;
+            }
+            try
+            {
+                await Task.Delay(retry, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            retry = retry * 2 < LastRetry ? retry * 2 : LastRetry;
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        try
+        {
+            _loop.Wait(TimeSpan.FromSeconds(2));
+        }
+        catch (AggregateException)
+        {
+        }
+        _stopping.Dispose();
+    }
+}
