@@ -166,6 +166,152 @@ def floods(port, token):
         sys.exit(f"the floods were not answered as expected: {seen}")
 
 
+def postgres_env(connection_string):
+    env = env_for("unused")
+    del env["Database__Path"]
+    env.update({"Database__Engine": "postgres", "Database__ConnectionString": connection_string})
+    return env
+
+
+def wait_ready(port, token):
+    deadline = time.time() + 30
+    while True:
+        try:
+            if get(port, STATUS, token) == 200:
+                return
+        except OSError:
+            pass
+        if time.time() > deadline:
+            sys.exit("a server did not answer 200 within 30 s")
+        time.sleep(0.01)
+
+
+def propagation(binary, env, changes):
+    """
+    Two instances on one PostgreSQL database: from the 200 of a change on A (a PUT), or the exit
+    of `key revoke` on the command line, to the first request on B that sees it. Milliseconds.
+    """
+    import http.client
+    a_port, b_port = free_port(), free_port()
+    a, b = start(binary, env, a_port), start(binary, env, b_port)
+    try:
+        owner = jwt("alice")
+        probe = cli(binary, env, "key", "create", TEAM, "--kind", "sk")
+        wait_ready(a_port, probe)
+        wait_ready(b_port, probe)
+        to_a = http.client.HTTPConnection("127.0.0.1", a_port, timeout=10)
+        to_b = http.client.HTTPConnection("127.0.0.1", b_port, timeout=10)
+
+        def on_b(token, team=None):
+            headers = {"Authorization": f"Bearer {token}"}
+            if team:
+                headers["X-Team-ID"] = team
+            to_b.request("GET", STATUS, headers=headers)
+            response = to_b.getresponse()
+            return response.status, response.read()
+
+        puts = []
+        for i in range(changes):
+            key = f"comfyui-{i:032x}"
+            preview = f"...{key[-4:]}".encode()
+            body = json.dumps({"api_key": key, "cloud_fallback": False})
+            to_a.request("PUT", STATUS, body=body, headers={"Authorization": f"Bearer {owner}", "X-Team-ID": TEAM, "Content-Type": "application/json"})
+            response = to_a.getresponse()
+            response.read()
+            acknowledged = time.perf_counter()
+            if response.status != 200:
+                sys.exit(f"PUT on A answered {response.status}")
+            while preview not in on_b(owner, TEAM)[1]:
+                if time.perf_counter() - acknowledged > 5:
+                    sys.exit("B did not see A's PUT within 5 s")
+            puts.append((time.perf_counter() - acknowledged) * 1000)
+
+        revokes = []
+        for _ in range(changes):
+            sk = cli(binary, env, "key", "create", TEAM, "--kind", "sk")
+            if on_b(sk)[0] != 200:  # cached on B before it is revoked
+                sys.exit("a new key was refused on B")
+            cli(binary, env, "key", "revoke", sk[:12])
+            revoked = time.perf_counter()
+            while on_b(sk)[0] != 401:
+                if time.perf_counter() - revoked > 5:
+                    sys.exit("B still served a revoked key after 5 s")
+            revokes.append((time.perf_counter() - revoked) * 1000)
+        to_a.close()
+        to_b.close()
+        return puts, revokes
+    finally:
+        stop(a)
+        stop(b)
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def postgres_table(args, aot, sqlite_env, sk_sqlite, token):
+    """The PostgreSQL build against the default build on SQLite, side by side in one run."""
+    binary = os.path.join(args.postgres, "cloud-providers")
+    env = postgres_env(args.postgres_connection)
+    cli(binary, env, "team", "add", TEAM)
+    cli(binary, env, "member", "add", TEAM, "alice", "--role", "owner")
+    sk = cli(binary, env, "key", "create", TEAM, "--kind", "sk")
+    cli(binary, env, "credential", "set", TEAM, stdin=COMFY_KEY + "\n")
+
+    rows = []
+    files_pg, bytes_pg = size(args.postgres)
+    files_aot, bytes_aot = size(args.aot)
+    rows.append(("Published output", f"{files_aot} file, {bytes_aot / 1e6:.2f} MB ({bytes_aot:,} bytes)",
+                 f"{files_pg} file, {bytes_pg / 1e6:.2f} MB ({bytes_pg:,} bytes)"))
+
+    print(f"PostgreSQL: cold start, {args.runs} runs each, alternating...", file=sys.stderr)
+    cold = {"sqlite": [], "postgres": []}
+    cold_start_ms(aot, sqlite_env, sk_sqlite)
+    cold_start_ms(binary, env, sk)
+    for _ in range(args.runs):
+        cold["sqlite"].append(cold_start_ms(aot, sqlite_env, sk_sqlite))
+        cold["postgres"].append(cold_start_ms(binary, env, sk))
+    rows.append((f"Cold start to the first 200, sk key, median of {args.runs}",
+                 f"{statistics.median(cold['sqlite']):.1f} ms", f"{statistics.median(cold['postgres']):.1f} ms (server already running)"))
+
+    print("PostgreSQL: throughput from the caches, interleaved with SQLite...", file=sys.stderr)
+    ports = {"sqlite": free_port(), "postgres": free_port()}
+    servers = {"sqlite": start(aot, sqlite_env, ports["sqlite"], core=SERVER_CORE),
+               "postgres": start(binary, env, ports["postgres"], core=SERVER_CORE)}
+    try:
+        wait_ready(ports["sqlite"], sk_sqlite)
+        wait_ready(ports["postgres"], sk)
+        time.sleep(1)
+        idle = {name: rss_mb(process.pid) for name, process in servers.items()}
+        runs = {(name, kind): [] for name in servers for kind in ("sk", "jwt")}
+        keys = {"sqlite": sk_sqlite, "postgres": sk}
+        for _ in range(args.rounds):
+            for name in servers:
+                runs[(name, "sk")].append(wrk(ports[name], STATUS, keys[name], args.duration)[0])
+                runs[(name, "jwt")].append(wrk(ports[name], STATUS, token, args.duration, team=TEAM)[0])
+    finally:
+        for process in servers.values():
+            stop(process)
+    rows.append(("RSS idle after start", f"{idle['sqlite']:.1f} MB", f"{idle['postgres']:.1f} MB"))
+    for kind, label in (("sk", "Status, sk key"), ("jwt", "Status, HS256 JWT")):
+        sqlite_rps, pg_rps = statistics.median(runs[("sqlite", kind)]), statistics.median(runs[("postgres", kind)])
+        rows.append((f"{label} (wrk, 32 connections, median of {args.rounds} interleaved rounds)",
+                     f"{sqlite_rps:,.0f} req/s", f"{pg_rps:,.0f} req/s ({pg_rps / sqlite_rps:.0%} of SQLite's)"))
+
+    print(f"PostgreSQL: propagation between two instances, {args.changes} changes each...", file=sys.stderr)
+    puts, revokes = propagation(binary, env, args.changes)
+    rows.append((f"A PUT on instance A seen on B (p50, p99 of {len(puts)})", "",
+                 f"{percentile(puts, 0.5):.2f} ms, {percentile(puts, 0.99):.2f} ms"))
+    rows.append((f"A `key revoke` refused on B (p50, p99 of {len(revokes)})", "",
+                 f"{percentile(revokes, 0.5):.2f} ms, {percentile(revokes, 0.99):.2f} ms"))
+
+    print("\n| figure | default build, SQLite | -p:Postgres=true, PostgreSQL |")
+    print("|---|---|---|")
+    for row in rows:
+        print(f"| {row[0]} | {row[1]} | {row[2]} |")
+
+
 def size(folder):
     files = [f for f in os.listdir(folder) if not f.endswith(".dbg")]
     return len(files), sum(os.path.getsize(os.path.join(folder, f)) for f in files)
@@ -180,6 +326,9 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--postgres", help="the -p:Postgres=true build, measured on PostgreSQL beside the default build")
+    parser.add_argument("--postgres-connection", help="a connection string to a PostgreSQL database the benchmark may fill")
+    parser.add_argument("--changes", type=int, default=200, help="changes per kind for the propagation latency")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds of the three throughput runs, interleaved; the table gives their medians")
     args = parser.parse_args()
@@ -291,6 +440,8 @@ def main():
     print("|---|---|---|")
     for row in rows:
         print(f"| {row[0]} | {row[1]} | {row[2]} |")
+    if args.postgres:
+        postgres_table(args, aot, env, sk, token)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The benchmark: size, cold start (AOT vs JIT), memory, and throughput/p99 under wrk.
-# Usage: bash bench/run.sh [--runs N] [--duration SECONDS] [--rounds R]
-# Prints one Markdown table; the README's benchmark section quotes its latest output.
+# The benchmark: size, cold start (AOT vs JIT), memory, and throughput/p99 under wrk; then the
+# PostgreSQL build beside the default one (throughput from the caches, cold start, memory, and
+# how fast a change on one instance reaches another), on a throwaway PostgreSQL server.
+# Usage: bash bench/run.sh [--runs N] [--duration SECONDS] [--rounds R] [--changes N]
+# Prints two Markdown tables; the README's benchmark section quotes their latest output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,10 +42,17 @@ publish --self-contained false -p:PublishAot=false -p:EnableRequestDelegateGener
 # place), to weigh what NativeStartup.props' position-independent default costs at start-up.
 publish -p:PositionIndependentExecutable=false -p:IlcDehydrate=false -o "$out/pde"
 
+# The PostgreSQL build, measured on a throwaway server beside the default build on SQLite.
+publish -p:Postgres=true -o "$out/postgres"
+
 # The floor: a bare host with the same start-up settings and one constant route.
 if ! dotnet publish bench/BareHost -c Release -r linux-x64 -o "$out/floor" > "$out/publish.log" 2>&1; then
   cat "$out/publish.log" >&2
   exit 1
 fi
 
-exec python3 bench/bench.py --aot "$out/aot" --jit "$out/jit" --floor "$out/floor/bare-host" --pde "$out/pde" --work "$out/work" "$@"
+source tests/postgres.sh
+trap postgres_stop EXIT
+postgres_start >&2
+python3 bench/bench.py --aot "$out/aot" --jit "$out/jit" --floor "$out/floor/bare-host" --pde "$out/pde" --work "$out/work" \
+  --postgres "$out/postgres" --postgres-connection "$CLOUD_PROVIDERS_TEST_POSTGRES;Database=postgres" "$@"

@@ -92,10 +92,30 @@ internal static partial class App
         }
         else
         {
-            var previous = services.GetRequiredService<StorageSetup.Prepared>().PreviousVersion;
-            if (previous != Schema.Version)
+            var storage = services.GetRequiredService<StorageStartup>();
+            try
             {
-                LogMigrated(logger, database.Name, previous, Schema.Version);
+                Migrated(logger, database, storage.Prepare());
+            }
+            catch (Exception e) when (storage.IsWorthWaitingFor(e))
+            {
+                // A shared database that is down, or being migrated by another instance: start
+                // anyway, answer 503 (readiness too), and prepare it as soon as it can be.
+                LogNotice(logger, $"{database.Name} is not ready ({StorageErrors.Describe((System.Data.Common.DbException)e, database.Name)}); answering 503 and trying again until it is.");
+                var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
+                _ = storage.PrepareWhenReachableAsync(
+                    prepared =>
+                    {
+                        LogNotice(logger, $"{database.Name} is ready.");
+                        Migrated(logger, database, prepared);
+                    },
+                    failure =>
+                    {
+                        LogFatal(logger, failure is System.Data.Common.DbException storageFault ? StorageErrors.Describe(storageFault, database.Name) : failure.Message);
+                        Environment.ExitCode = ExitCodeOnFailure;
+                        lifetime.StopApplication();
+                    },
+                    lifetime.ApplicationStopping);
             }
         }
         if (!jwt.Enabled)
@@ -134,12 +154,26 @@ internal static partial class App
         }
     }
 
+    /// <summary>What a process that stops on a failure it cannot get past exits with (as a failed start does).</summary>
+    private const int ExitCodeOnFailure = 1;
+
+    private static void Migrated(ILogger logger, Database database, StorageSetup.Prepared prepared)
+    {
+        if (prepared.PreviousVersion != Schema.Version)
+        {
+            LogMigrated(logger, database.Name, prepared.PreviousVersion, Schema.Version);
+        }
+    }
+
     /// <summary>A plain category, not <c>ILogger&lt;T&gt;</c>: the generic would be built by the AOT type loader at start-up.</summary>
     private static ILogger Logger(IServiceProvider services) =>
         services.GetRequiredService<ILoggerFactory>().CreateLogger("CloudProviders");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Notice}")]
     private static partial void LogNotice(ILogger logger, string notice);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "{Problem} The service stops.")]
+    private static partial void LogFatal(ILogger logger, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Migrated {Path} from schema version {From} to {To}.")]
     private static partial void LogMigrated(ILogger logger, string path, int from, int to);

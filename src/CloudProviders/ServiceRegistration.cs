@@ -22,7 +22,7 @@ internal static class ServiceRegistration
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => Settings.From(sp.GetRequiredService<IConfiguration>()));
 
-        // Storage: the database, prepared (master key checked, migrated) on first use.
+        // Storage: the database, prepared (master key checked, migrated) before the first write.
         services.AddSingleton<Database>(sp =>
         {
             var settings = sp.GetRequiredService<Settings>();
@@ -34,16 +34,13 @@ internal static class ServiceRegistration
 #endif
             return new SqliteDatabase(settings.DatabasePath, settings.ReadOnly);
         });
-        services.AddSingleton(sp =>
-        {
-            var notices = sp.GetRequiredService<StartupNotices>();
-            return StorageSetup.Prepare(sp.GetRequiredService<Settings>(), sp.GetRequiredService<Database>(), notices.Notice, notices.Warning);
-        });
-        services.AddSingleton(sp => sp.GetRequiredService<StorageSetup.Prepared>().Cipher);
+        services.AddSingleton<StorageStartup>();
+        services.AddSingleton(sp => sp.GetRequiredService<StorageStartup>().Cipher);
         services.AddSingleton(sp => new CredentialStore(
             sp.GetRequiredService<Database>(),
             sp.GetRequiredService<TimeProvider>(),
-            new Lazy<CredentialCipher>(sp.GetRequiredService<CredentialCipher>)));
+            // Not cached until it succeeds: a shared database may be prepared after requests start.
+            new Lazy<CredentialCipher>(() => sp.GetRequiredService<StorageStartup>().Cipher, LazyThreadSafetyMode.PublicationOnly)));
         services.AddSingleton<TeamStore>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<AuditTrail>();

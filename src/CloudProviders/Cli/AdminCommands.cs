@@ -1,7 +1,7 @@
 using System.CommandLine;
+using System.Data.Common;
 using CloudProviders.Domain;
 using CloudProviders.Storage;
-using System.Data.Common;
 
 namespace CloudProviders.Cli;
 
@@ -22,7 +22,8 @@ internal static class AdminCommands
     /// one printable line on stderr, and nothing has changed.
     /// </summary>
     /// <param name="verb">Checks the verb's input and returns what it does with the database.</param>
-    public static int Run(ParseResult parse, Usage.Arguments split, Option<string?> db, Func<Action<AdminContext>> verb)
+    /// <param name="prepare">False for a verb that must check more before the database is prepared (import, which must not record a master key the source does not have).</param>
+    public static int Run(ParseResult parse, Usage.Arguments split, Option<string?> db, Func<Action<AdminContext>> verb, bool prepare = true)
     {
         string? databasePath = null;
         try
@@ -32,7 +33,7 @@ internal static class AdminCommands
             var configuration = ConfigurationSources.Build(Directory.GetCurrentDirectory(), arguments);
             // Checked here once, so that a bad setting stops the verb before anything is opened.
             databasePath = Settings.From(configuration).DatabasePath;
-            action(new AdminContext(configuration, Console.Out, Console.Error));
+            action(new AdminContext(configuration, Console.Out, Console.Error, prepare));
             return ExitCodes.Ok;
         }
         catch (Exception e) when (e is CliException or ConfigurationException or SchemaException or MasterKeyChangedException)

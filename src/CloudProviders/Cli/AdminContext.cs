@@ -8,7 +8,7 @@ namespace CloudProviders.Cli;
 /// <summary>What one admin verb works with: the stores on a database prepared as the server prepares it.</summary>
 internal sealed class AdminContext
 {
-    public AdminContext(IConfiguration configuration, TextWriter output, TextWriter error)
+    public AdminContext(IConfiguration configuration, TextWriter output, TextWriter error, bool prepare = true)
     {
         Output = output;
         // The server's own services, without a web host.
@@ -19,13 +19,15 @@ internal sealed class AdminContext
                 warning => error.WriteLine($"warning: {Printable.Escape(warning)}")))
             .AddCloudProviders()
             .BuildServiceProvider();
-        var settings = services.GetRequiredService<Settings>();
+        Settings = services.GetRequiredService<Settings>();
+        Notices = services.GetRequiredService<StartupNotices>();
         Database = services.GetRequiredService<Database>();
+        Storage = services.GetRequiredService<StorageStartup>();
         // A replica is never written: no migration, no key file, and any write fails in SQLite.
         // Anywhere else the database is prepared before the verb acts, as the server prepares it.
-        if (!settings.ReadOnly)
+        if (prepare && !Settings.ReadOnly)
         {
-            services.GetRequiredService<StorageSetup.Prepared>();
+            Storage.Prepare();
         }
         Time = services.GetRequiredService<TimeProvider>();
         Teams = services.GetRequiredService<TeamStore>();
@@ -35,6 +37,9 @@ internal sealed class AdminContext
     }
 
     public TextWriter Output { get; }
+    public Settings Settings { get; }
+    public StartupNotices Notices { get; }
+    public StorageStartup Storage { get; }
     public TimeProvider Time { get; }
     public Database Database { get; }
     public TeamStore Teams { get; }

@@ -67,6 +67,7 @@ internal static class CommandLine
         root.Subcommands.Add(CredentialCommand.Build(db, split));
         root.Subcommands.Add(AuditCommand.Build(db, split));
         root.Subcommands.Add(EncryptionCommand.Build(db, split));
+        root.Subcommands.Add(ImportCommand.Build(db, split));
         return root;
     }
 }

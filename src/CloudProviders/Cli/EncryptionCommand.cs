@@ -18,16 +18,16 @@ internal static class EncryptionCommand
             var next = MasterKey.FromFile(path, "--new-key-file", warning => Console.Error.WriteLine($"warning: {Printable.Escape(warning)}"));
             return admin =>
             {
-            int count;
-            try
-            {
-                count = admin.Credentials.Reencrypt(new CredentialCipher(next));
-            }
-            catch (System.Security.Cryptography.CryptographicException)
-            {
-                throw new CliException("A stored key does not open under the current master key; nothing was changed.");
-            }
-            admin.Output.WriteLine(Printable.Escape($"Re-encrypted {count} key(s). Point Encryption:KeyFile at {Path.GetFullPath(path)} before the next write."));
+                int count;
+                try
+                {
+                    count = admin.Credentials.Reencrypt(new CredentialCipher(next));
+                }
+                catch (System.Security.Cryptography.CryptographicException)
+                {
+                    throw new CliException("A stored key does not open under the current master key; nothing was changed.");
+                }
+                admin.Output.WriteLine(Printable.Escape($"Re-encrypted {count} key(s). Point Encryption:KeyFile at {Path.GetFullPath(path)} before the next write."));
             };
         }));
         encryption.Subcommands.Add(rotate);

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using CloudProviders.Storage;
 using System.Data.Common;
+using CloudProviders.Storage;
 
 namespace CloudProviders.Cli;
 
@@ -32,7 +32,8 @@ internal static class ServeCommand
                 app.Lifetime.ApplicationStarted.Register(() => printCommands(app.Urls.First()));
             }
             await app.RunAsync();
-            return ExitCodes.Ok;
+            // Zero, unless the service stopped itself on a failure it could not get past.
+            return Environment.ExitCode;
         }
         catch (Exception e) when (Describe(e, app) is { } problem)
         {

@@ -23,12 +23,13 @@ internal static class CredentialEndpoints
         var services = routes.ServiceProvider;
         var callers = services.GetRequiredService<CallerResolution>();
         var database = services.GetRequiredService<Database>();
+        var storage = services.GetRequiredService<StorageStartup>();
         var reads = services.GetRequiredService<ReadCache>();
         var credentials = services.GetRequiredService<CredentialStore>();
 
-        group.MapGet(path, Authorized(callers, database, Permission.Read, (access, _) => ValueTask.FromResult<IResult>(GetStatus(access, reads))));
-        group.MapPut(path, Authorized(callers, database, Permission.Manage, (access, request) => SetKey(access, request, credentials)));
-        group.MapDelete(path, Authorized(callers, database, Permission.Manage, (access, _) => ValueTask.FromResult<IResult>(Revoke(access, credentials))));
+        group.MapGet(path, Authorized(callers, database, storage, Permission.Read, (access, _) => ValueTask.FromResult<IResult>(GetStatus(access, reads))));
+        group.MapPut(path, Authorized(callers, database, storage, Permission.Manage, (access, request) => SetKey(access, request, credentials)));
+        group.MapDelete(path, Authorized(callers, database, storage, Permission.Manage, (access, _) => ValueTask.FromResult<IResult>(Revoke(access, credentials))));
         return group;
     }
 
@@ -61,9 +62,15 @@ internal static class CredentialEndpoints
     /// then 503 for a change on a read-only replica, then the handler with the resolved team.
     /// </summary>
     private static RequestDelegate Authorized(
-        CallerResolution callers, Database database, Permission permission, Func<TeamAccess, HttpRequest, ValueTask<IResult>> handler) =>
+        CallerResolution callers, Database database, StorageStartup storage, Permission permission, Func<TeamAccess, HttpRequest, ValueTask<IResult>> handler) =>
         async context =>
         {
+            if (!storage.IsReady)
+            {
+                // Nobody can be identified before the database is: not even a 401 is known yet.
+                await ErrorReply.StorageUnavailable().ExecuteAsync(context);
+                return;
+            }
             var (access, error) = await callers.ResolveAsync(context, permission);
             IResult reply = access is null ? error!
                 : permission == Permission.Manage && database.ReadOnly

@@ -14,6 +14,7 @@ internal static partial class ErrorBodies
     public static IApplicationBuilder UseErrorBodies(this IApplicationBuilder app)
     {
         var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ErrorBodies));
+        var database = app.ApplicationServices.GetRequiredService<Database>();
         return app.Use(async (context, next) =>
         {
             context.Response.Headers.CacheControl = "no-store";
@@ -24,6 +25,10 @@ internal static partial class ErrorBodies
             catch (Exception exception) when (!context.Response.HasStarted)
             {
                 var reply = ReplyFor(exception, context, logger);
+                if (exception is System.Data.Common.DbException fault)
+                {
+                    database.AfterFault(fault);
+                }
                 context.Response.Clear();
                 context.Response.Headers.CacheControl = "no-store";
                 await reply.ExecuteAsync(context);
@@ -50,15 +55,12 @@ internal static partial class ErrorBodies
         {
             case SqliteException sqlite:
                 LogStorageFault(logger, sqlite.SqliteErrorCode, sqlite.SqliteExtendedErrorCode);
-                if (sqlite.SqliteErrorCode is not (SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED))
-                {
-                    // A connection that saw an I/O error may keep its error state: let none of them be reused.
-                    SqliteConnection.ClearAllPools();
-                }
                 return ErrorReply.StorageUnavailable();
             case System.Data.Common.DbException storage:
-                // PostgreSQL down, restarting, failing over, or the pool exhausted: all pass.
+                // PostgreSQL down, restarting, failing over, or its pool exhausted: all of it passes.
                 LogDatabaseFault(logger, storage.SqlState ?? "none");
+                return ErrorReply.StorageUnavailable();
+            case StorageNotReadyException:
                 return ErrorReply.StorageUnavailable();
             case MasterKeyChangedException:
                 LogKeyChanged(logger);

@@ -13,17 +13,22 @@ internal static class HealthEndpoints
     {
         // As for every route: singletons looked up once, when the routes are mapped.
         var database = routes.ServiceProvider.GetRequiredService<Database>();
+        var storage = routes.ServiceProvider.GetRequiredService<StorageStartup>();
         var drain = routes.ServiceProvider.GetRequiredService<ShutdownDrain>();
         routes.MapGet("/healthz", () => Live);
-        routes.MapGet("/readyz", () => CheckReady(database, drain));
+        routes.MapGet("/readyz", () => CheckReady(database, storage, drain));
         return routes;
     }
 
-    private static Results<JsonReply<HealthBody>, ErrorReply> CheckReady(Database database, ShutdownDrain drain)
+    private static Results<JsonReply<HealthBody>, ErrorReply> CheckReady(Database database, StorageStartup storage, ShutdownDrain drain)
     {
         if (drain.Draining)
         {
             return new ErrorReply(StatusCodes.Status503ServiceUnavailable, "The service is shutting down.");
+        }
+        if (!storage.IsReady)
+        {
+            return new ErrorReply(StatusCodes.Status503ServiceUnavailable, "The database is not ready yet: it cannot be reached, or another instance is migrating it.");
         }
         return database.IsReady(out var problem)
             ? Ready

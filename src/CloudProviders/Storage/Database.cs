@@ -36,6 +36,9 @@ internal abstract class Database
     /// <summary>Just after a write of this process commits: its own next read must see it, whatever other instances hear.</summary>
     public virtual void Committed() { }
 
+    /// <summary>After a request failed on the database: connections that saw the fault are not handed out again.</summary>
+    public virtual void AfterFault(DbException fault) { }
+
     /// <summary>Creates the schema if needed and applies pending migrations, all or none.</summary>
     /// <returns>The version the database had before.</returns>
     /// <exception cref="SchemaException">The database is from a newer binary.</exception>

@@ -53,6 +53,15 @@ internal sealed class SqliteDatabase : Database
         return ((SqliteConnection)connection).BeginTransaction(deferred: false);
     }
 
+    /// <summary>A connection that saw an I/O error may keep its error state; a busy one is only busy.</summary>
+    public override void AfterFault(DbException fault)
+    {
+        if (fault is not SqliteException { SqliteErrorCode: SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED })
+        {
+            SqliteConnection.ClearAllPools();
+        }
+    }
+
     public override int Migrate() => Schema.Migrate(this);
 
     public override IChangeWatch WatchChanges(TimeProvider time) => new ChangeWatch(this, time);

@@ -245,5 +245,241 @@ public sealed class PostgresEngineTests : IDisposable
         await Eventually("B serves the key set after it reconnected", async () => (await Preview(client)).Contains("\"active\"", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_sqlite_database_moves_up_to_postgres_with_every_status_key_and_audit_row()
+    {
+        const string Other = "0190d9b8-7c1e-7a2b-9c3d-4e5f60718294";
+        using var sqlite = NativeBinary.WithPostgres(onPostgres: false);
+        sqlite.Ok("team", "add", Team, "--name", "Acme");
+        sqlite.Ok("team", "add", Other);
+        sqlite.Ok("member", "add", Team, "alice", "--role", "owner");
+        sqlite.Ok("member", "add", Team, "vera", "--role", "viewer");
+        sqlite.Ok("member", "add", Other, "erin", "--role", "admin");
+        var sk = sqlite.Ok("key", "create", Team, "--kind", "sk").TrimEnd('\n');
+        var dk = sqlite.Ok("key", "create", Team, "--kind", "dk", "--expires-in", "30").TrimEnd('\n');
+        var revoked = sqlite.Ok("key", "create", Other, "--kind", "sk").TrimEnd('\n');
+        sqlite.Ok("key", "revoke", revoked[..12]);
+        sqlite.OkWithInput("comfyui-11111111111111111111111111111111\n", "credential", "set", Team);
+        sqlite.OkWithInput(ServiceFactory.ComfyKey + "\n", "credential", "set", Team, "--cloud-fallback");
+        sqlite.OkWithInput("comfyui-22222222222222222222222222222222\n", "credential", "set", Other);
+        sqlite.Ok("credential", "revoke", Other);
+        string[][] views = [["credential", "show", Team], ["credential", "show", Other], ["key", "list", Team], ["key", "list", Other],
+            ["member", "list", Team], ["member", "list", Other], ["audit", Team], ["audit", Other]];
+        var before = views.Select(view => sqlite.Ok(view)).ToArray();
+        var sourceBytes = File.ReadAllBytes(sqlite.DatabasePath);
+
+        // Under another master key nothing happens, not even the target's schema.
+        var otherKey = Path.Combine(_bin.Folder, "other.key");
+        File.WriteAllText(otherKey, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
+        File.SetUnixFileMode(otherKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _bin.Environment["Encryption__KeyFile"] = otherKey;
+        AssertOneLine(_bin.Run("import", "--from-sqlite", sqlite.DatabasePath), "is not the one");
+        Assert.Equal(false, Database.Scalar("SELECT to_regclass('teams') IS NOT NULL;"));
+
+        // Under the source's own key (its development key file), everything moves.
+        _bin.Environment["Encryption__KeyFile"] = sqlite.DatabasePath + ".key";
+        Assert.Equal("teams\t2\nmembers\t3\napi_keys\t3\ncredentials\t2\ncredential_audit\t4\n", _bin.Ok("import", "--from-sqlite", sqlite.DatabasePath));
+        Assert.Equal(sourceBytes, File.ReadAllBytes(sqlite.DatabasePath));
+        Assert.Equal(before, views.Select(view => _bin.Ok(view)).ToArray());
+
+        // The API on PostgreSQL answers as it did on SQLite.
+        var server = await _bin.ServeAsync();
+        foreach (var client in new[] { server.Client(sk), server.Client(dk, Team), server.Client(TestKeys.Hs256("alice"), Team), server.Client(TestKeys.Hs256("vera"), Team) })
+        {
+            using (client)
+            {
+                var response = await client.GetAsync(Status);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal(before[0].TrimEnd('\n'), await response.Content.ReadAsStringAsync());
+            }
+        }
+        using (var gone = server.Client(revoked))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await gone.GetAsync(Status)).StatusCode);
+        }
+
+        // Once is all: the target holds data now. New rows continue after the imported ones.
+        AssertOneLine(_bin.Run("import", "--from-sqlite", sqlite.DatabasePath), "already holds data");
+        _bin.Ok("key", "create", Team, "--kind", "sk");
+        _bin.OkWithInput(ServiceFactory.ComfyKey + "\n", "credential", "set", Team);
+        Assert.Equal(5L, Database.Scalar("SELECT count(*) FROM credential_audit;"));
+    }
+
+    [Fact]
+    public void Import_needs_postgres_as_the_target()
+    {
+        using var sqlite = NativeBinary.WithPostgres(onPostgres: false);
+        sqlite.Ok("migrate");
+        var result = sqlite.RunExactly(null, "import", "--from-sqlite", sqlite.DatabasePath, "--db", Path.Combine(sqlite.Folder, "target.db"));
+        AssertOneLine(result, "set Database:Engine=postgres");
+        using var defaultBuild = new NativeBinary(NativeBinary.DefaultPath);
+        AssertOneLine(defaultBuild.RunExactly(null, "import", "--from-sqlite", sqlite.DatabasePath, "--db", Path.Combine(sqlite.Folder, "target.db")), "-p:Postgres=true");
+        AssertOneLine(_bin.Run("import", "--from-sqlite", Path.Combine(sqlite.Folder, "missing.db")), "does not exist");
+    }
+
+    /// <summary>A proxy in front of the fixture's server, and the service pointed at it (with these connection settings).</summary>
+    private TcpProxy Proxied(Action<NpgsqlConnectionStringBuilder>? settings = null)
+    {
+        var direct = new NpgsqlConnectionStringBuilder(Database.ConnectionString);
+        var proxy = new TcpProxy(direct.Host!, direct.Port);
+        var through = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Port = proxy.Port };
+        settings?.Invoke(through);
+        _bin.Environment["Database__ConnectionString"] = through.ConnectionString;
+        return proxy;
+    }
+
+    /// <summary>The command line, straight to the server (not through a proxy a test has stopped).</summary>
+    private NativeBinary.Result Direct(string? stdin, params string[] args)
+    {
+        var through = _bin.Environment["Database__ConnectionString"];
+        _bin.Environment["Database__ConnectionString"] = Database.ConnectionString;
+        try
+        {
+            return _bin.RunWithInput(stdin, args);
+        }
+        finally
+        {
+            _bin.Environment["Database__ConnectionString"] = through;
+        }
+    }
+
+    private static async Task Within(TimeSpan limit, string what, Func<Task<bool>> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < limit, $"Not within {limit.TotalSeconds} s: {what}");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task Down_at_start_the_service_starts_answers_503_and_becomes_ready_when_the_database_comes_up()
+    {
+        using var proxy = Proxied();
+        var server = await _bin.ServeAsync();
+        using var client = server.Client(TestKeys.Hs256("alice"), Team);
+        var ready = await client.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        var status = await client.GetAsync(Status);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status.StatusCode);
+        Assert.Equal("1", status.Headers.RetryAfter?.ToString());
+        Assert.Contains("not ready", server.Output, StringComparison.Ordinal);
+
+        proxy.Start();
+        await Within(TimeSpan.FromSeconds(15), "ready once the database is up", async () => (await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);
+        Assert.Equal(0, Direct(null, "team", "add", Team).ExitCode);
+        Assert.Equal(0, Direct(null, "member", "add", Team, "alice", "--role", "owner").ExitCode);
+        Assert.Equal(0, Direct(ServiceFactory.ComfyKey + "\n", "credential", "set", Team).ExitCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(Status)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_migration_held_by_another_instance_is_waited_for()
+    {
+        using var holder = new NpgsqlConnection(Database.ConnectionString);
+        holder.Open();
+        using (var lockIt = new NpgsqlCommand($"SELECT pg_advisory_lock({CloudProviders.Storage.PostgresSchema.MigrationLock});", holder))
+        {
+            lockIt.ExecuteNonQuery();
+        }
+        _bin.Environment["Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { CommandTimeout = 1 }.ConnectionString;
+        var server = await _bin.ServeAsync();
+        using var client = server.Client();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/readyz")).StatusCode);
+
+        using (var unlock = new NpgsqlCommand($"SELECT pg_advisory_unlock({CloudProviders.Storage.PostgresSchema.MigrationLock});", holder))
+        {
+            unlock.ExecuteNonQuery();
+        }
+        await Within(TimeSpan.FromSeconds(15), "ready once the lock is released", async () => (await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);
+        Assert.Equal(3, Database.Scalar("SELECT version FROM schema_version;"));
+    }
+
+    [Fact]
+    public async Task Restarted_under_load_requests_get_503_never_500_and_nothing_acknowledged_is_lost()
+    {
+        Seed();
+        using var proxy = Proxied();
+        proxy.Start();
+        var server = await _bin.ServeAsync();
+        using var owner = server.Client(TestKeys.Hs256("alice"), Team);
+        var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var statuses = new System.Collections.Concurrent.ConcurrentBag<(HttpStatusCode Code, bool RetryAfter)>();
+        var clock = Stopwatch.StartNew();
+        var load = Enumerable.Range(0, 4).Select(worker => Task.Run(async () =>
+        {
+            for (var i = 0; clock.Elapsed < TimeSpan.FromSeconds(4); i++)
+            {
+                var key = $"comfyui-{new string('0', 28)}{(worker * 4096) + i:x4}";
+                SecretLedger.Record(key);
+                var response = i % 2 == 0
+                    ? await owner.PutAsync(Status, new StringContent($$"""{"api_key":"{{key}}"}""", Encoding.UTF8, "application/json"))
+                    : await owner.GetAsync(Status);
+                statuses.Add((response.StatusCode, response.Headers.RetryAfter is not null));
+                if (i % 2 == 0 && response.StatusCode == HttpStatusCode.OK)
+                {
+                    acknowledged.Add(key);
+                }
+            }
+        })).ToArray();
+        await Task.Delay(1000);
+        proxy.Stop();
+        await Task.Delay(1000);
+        proxy.Start();
+        await Task.WhenAll(load);
+
+        Assert.All(statuses, s => Assert.True(s.Code is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"answered {(int)s.Code}"));
+        Assert.All(statuses.Where(s => s.Code == HttpStatusCode.ServiceUnavailable), s => Assert.True(s.RetryAfter));
+        Assert.Contains(statuses, s => s.Code == HttpStatusCode.ServiceUnavailable);
+        Assert.NotEmpty(acknowledged);
+        await Within(TimeSpan.FromSeconds(15), "serving again after the restart", async () => (await owner.GetAsync(Status)).StatusCode == HttpStatusCode.OK);
+        // Every acknowledged write is in the audit trail, by its preview (each key's last four characters are its own).
+        var audited = Database.Dump();
+        Assert.All(acknowledged, key => Assert.Contains("comfyui-..." + key[^4..], audited, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_slow_database_is_bounded_by_the_command_timeout_and_an_exhausted_pool_answers_503()
+    {
+        var sk = Seed();
+        _bin.Environment["Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(Database.ConnectionString)
+        {
+            CommandTimeout = 3,
+            Timeout = 1,
+            MaxPoolSize = 2,
+        }.ConnectionString;
+        var server = await _bin.ServeAsync();
+        using var owner = server.Client(TestKeys.Hs256("alice"), Team);
+        Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync(Status)).StatusCode);
+
+        using var holder = new NpgsqlConnection(Database.ConnectionString);
+        holder.Open();
+        using var transaction = holder.BeginTransaction();
+        using (var lockIt = new NpgsqlCommand("LOCK TABLE credentials IN ACCESS EXCLUSIVE MODE;", holder, transaction))
+        {
+            lockIt.ExecuteNonQuery();
+        }
+        var clock = Stopwatch.StartNew();
+        // Two writes wait on the lock, holding both of the pool's connections.
+        var writes = Enumerable.Range(0, 2).Select(_ => owner.PutAsync(Status, new StringContent($$"""{"api_key":"{{ServiceFactory.ComfyKey}}"}""", Encoding.UTF8, "application/json"))).ToArray();
+        await Task.Delay(300);
+        // A read that needs the database (a key not seen yet) finds the pool empty.
+        using var stranger = server.Client("sk-" + new string('A', 43));
+        var starved = await stranger.GetAsync(Status);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, starved.StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"the pool wait took {clock.Elapsed}");
+        foreach (var write in writes)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await write).StatusCode);
+        }
+        // The second write waits its turn on the team's row, then on the table: two timeouts at most.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(7.5), $"the writes took {clock.Elapsed}");
+        transaction.Rollback();
+        Assert.Equal(HttpStatusCode.OK, (await owner.PutAsync(Status, new StringContent($$"""{"api_key":"{{ServiceFactory.ComfyKey}}"}""", Encoding.UTF8, "application/json"))).StatusCode);
+        using var reader = server.Client(sk);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync(Status)).StatusCode);
+    }
+
     public void Dispose() => _bin.Dispose();
 }

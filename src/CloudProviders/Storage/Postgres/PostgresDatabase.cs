@@ -148,6 +148,9 @@ internal sealed class PostgresDatabase : Database, IDisposable
     /// <summary>This instance's own commit is seen at its next request, before the notification comes back.</summary>
     public override void Committed() => _changes?.Changed();
 
+    /// <summary>After a restart or a failover every pooled connection is dead: start the pool afresh.</summary>
+    public override void AfterFault(DbException fault) => _pool.Clear();
+
     public override int Migrate() => PostgresSchema.Migrate(this);
 
     public override int ReadVersion(DbConnection connection, DbTransaction? transaction = null) =>

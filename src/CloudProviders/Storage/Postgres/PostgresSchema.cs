@@ -10,7 +10,7 @@ namespace CloudProviders.Storage;
 internal static class PostgresSchema
 {
     /// <summary>The advisory lock every instance takes to migrate: a constant of this service's own ("cloudpro" in ASCII).</summary>
-    private const long MigrationLock = 0x636C6F756470726F;
+    internal const long MigrationLock = 0x636C6F756470726F;
 
     private static readonly string[] Migrations =
     [
