@@ -85,9 +85,11 @@ internal sealed class PostgresDatabase : Database, IDisposable
 
     private static NpgsqlDataSource Build(string connectionString)
     {
-        // Only what the schema uses: text, integers, booleans and bytea, plus TLS.
+        // Only what the schema uses (text, integers, booleans and bytea: types built into Npgsql,
+        // so nothing is read from the server's catalog on connecting), plus TLS.
         var builder = new NpgsqlSlimDataSourceBuilder(connectionString);
         builder.EnableTransportSecurity();
+        builder.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
         return builder.Build();
     }
 
