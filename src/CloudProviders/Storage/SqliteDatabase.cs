@@ -6,8 +6,12 @@ namespace CloudProviders.Storage;
 /// <summary>The embedded engine: one SQLite file. Connections are pooled; each request opens and closes one.</summary>
 internal sealed class SqliteDatabase : Database
 {
-    /// <summary>How long a statement waits on another writer's lock before it gives up (SQLITE_BUSY).</summary>
-    public const int BusyTimeoutSeconds = 2;
+    /// <summary>
+    /// How long a statement waits on another writer's lock before it gives up (SQLITE_BUSY, then
+    /// 503): long enough for a burst of writers to take their turns, and the same bound as
+    /// PostgreSQL's statement timeout.
+    /// </summary>
+    public const int BusyTimeoutSeconds = 5;
 
     private readonly string _readWrite;
     private readonly string _readOnly;

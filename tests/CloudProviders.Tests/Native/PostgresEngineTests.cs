@@ -243,6 +243,39 @@ public sealed class PostgresEngineTests : IDisposable
         Assert.Contains("\"revoked\"", await Preview(client), StringComparison.Ordinal);
         _bin.OkWithInput(ServiceFactory.ComfyKey + "\n", "credential", "set", Team);
         await Eventually("B serves the key set after it reconnected", async () => (await Preview(client)).Contains("\"active\"", StringComparison.Ordinal));
+        Assert.Contains("Change notifications from the PostgreSQL database", b.Output, StringComparison.Ordinal);
+        Assert.Contains("are back", b.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Two_instances_writing_one_credential_at_once_leave_the_last_writers_whole_row_and_every_write_audited()
+    {
+        Seed();
+        var a = await _bin.ServeAsync();
+        var b = await _bin.ServeAsync();
+        using var onA = a.Client(TestKeys.Hs256("alice"), Team);
+        using var onB = b.Client(TestKeys.Hs256("alice"), Team);
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
+        {
+            var key = $"comfyui-{new string('0', 28)}{i:x4}";
+            SecretLedger.Record(key);
+            var response = await (i % 2 == 0 ? onA : onB).PutAsync(Status, new StringContent($$"""{"api_key":"{{key}}","cloud_fallback":{{(i % 3 == 0 ? "true" : "false")}}}""", Encoding.UTF8, "application/json"));
+            return response.StatusCode;
+        }));
+        Assert.All(statuses, status => Assert.Equal(HttpStatusCode.OK, status));
+        Assert.Equal(40L, Database.Scalar("SELECT count(*) FROM credential_audit WHERE action = 'replace';"));
+        // Writers took turns on the team's row: the newest audit row is the row that stands, whole.
+        var last = (string)Database.Scalar("SELECT key_preview FROM credential_audit ORDER BY id DESC LIMIT 1;")!;
+        Assert.Equal(last, Database.Scalar("SELECT key_preview FROM credentials;"));
+        var lastFallback = Convert.ToInt32(last[^4..], 16) % 3 == 0;
+        Assert.Equal(lastFallback, Database.Scalar("SELECT cloud_fallback FROM credentials;"));
+        await Eventually("both instances serve the last write", async () =>
+            (await Preview(onA)).Contains(last, StringComparison.Ordinal) && (await Preview(onB)).Contains(last, StringComparison.Ordinal));
+        // And its ciphertext is whole: rotation opens every stored key, or changes nothing.
+        var next = Path.Combine(_bin.Folder, "next.key");
+        File.WriteAllText(next, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
+        File.SetUnixFileMode(next, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Assert.StartsWith("Re-encrypted 1 key(s).", _bin.Ok("encryption", "rotate", "--new-key-file", next), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -17,14 +17,17 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
     private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(5);
 
     private readonly PostgresDatabase _database;
+    private readonly Action<string> _warn;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
     private long _generation;
     private volatile bool _listening;
 
-    public ChangeListener(PostgresDatabase database)
+    /// <param name="warn">Told when the notifications stop, and when they are back.</param>
+    public ChangeListener(PostgresDatabase database, Action<string> warn)
     {
         _database = database;
+        _warn = warn;
         _loop = Task.Run(ListenAsync);
     }
 
@@ -39,6 +42,7 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
     private async Task ListenAsync()
     {
         var retry = FirstRetry;
+        var lost = false;
         while (!_stopping.IsCancellationRequested)
         {
             try
@@ -53,6 +57,11 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
                 Interlocked.Increment(ref _generation);
                 _listening = true;
                 retry = FirstRetry;
+                if (lost)
+                {
+                    _warn($"Change notifications from {_database.Name} are back; caching again.");
+                    lost = false;
+                }
                 while (true)
                 {
                     if (!await connection.WaitAsync(PingInterval, _stopping.Token))
@@ -69,6 +78,11 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
             catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or InvalidOperationException or OperationCanceledException)
             {
                 _listening = false;
+                if (!lost)
+                {
+                    _warn($"Change notifications from {_database.Name} stopped; every request reads the database until they are back.");
+                    lost = true;
+                }
             }
             finally
             {

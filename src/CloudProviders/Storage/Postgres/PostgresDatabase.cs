@@ -27,14 +27,18 @@ internal sealed class PostgresDatabase : Database, IDisposable
     private readonly NpgsqlDataSource _listener;
     private ChangeListener? _changes;
 
-    private PostgresDatabase(NpgsqlDataSource pool, NpgsqlDataSource listener, string name)
+    private readonly Action<string> _warn;
+
+    private PostgresDatabase(NpgsqlDataSource pool, NpgsqlDataSource listener, string name, Action<string> warn)
     {
         _pool = pool;
         _listener = listener;
         Name = name;
+        _warn = warn;
     }
 
     /// <summary>Checks the connection string and builds the pools; connects to nothing yet.</summary>
+    /// <param name="warn">Told of an unsafe but usable password file, and of the change notifications stopping and coming back.</param>
     /// <exception cref="ConfigurationException">The connection string is malformed, or would send credentials in plain text.</exception>
     public static PostgresDatabase Create(string connectionString, string? passwordFile, Action<string> warn)
     {
@@ -80,7 +84,7 @@ internal sealed class PostgresDatabase : Database, IDisposable
         // The listening connection is held for as long as the process runs: outside the pool, so
         // that it never takes a request's place, and never handed to one.
         settings.Pooling = false;
-        return new PostgresDatabase(pool, Build(settings.ConnectionString), name);
+        return new PostgresDatabase(pool, Build(settings.ConnectionString), name, warn);
     }
 
     private static NpgsqlDataSource Build(string connectionString)
@@ -158,7 +162,7 @@ internal sealed class PostgresDatabase : Database, IDisposable
     public override int ReadVersion(DbConnection connection, DbTransaction? transaction = null) =>
         PostgresSchema.ReadVersion(connection, transaction);
 
-    public override IChangeWatch WatchChanges(TimeProvider time) => _changes = new ChangeListener(this);
+    public override IChangeWatch WatchChanges(TimeProvider time) => _changes = new ChangeListener(this, _warn);
 
     /// <summary>A connection of its own, outside the pool, for <c>LISTEN</c>.</summary>
     internal ValueTask<NpgsqlConnection> OpenListenerAsync(CancellationToken cancellation) => _listener.OpenConnectionAsync(cancellation);
