@@ -250,6 +250,38 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def metrics_rows(args, aot, env, sk, token):
+    """The shipped build with metrics on (the default) and off, interleaved: what /metrics costs."""
+    print("Metrics on and off, interleaved...", file=sys.stderr)
+    envs = {"on": env, "off": dict(env, Metrics__Enabled="false")}
+    cold = {name: [] for name in envs}
+    for name in envs:
+        cold_start_ms(aot, envs[name], sk)
+    for _ in range(args.runs):
+        for name in envs:
+            cold[name].append(cold_start_ms(aot, envs[name], sk))
+    ports = {name: free_port() for name in envs}
+    servers = {name: start(aot, envs[name], ports[name], core=SERVER_CORE) for name in envs}
+    try:
+        for name in envs:
+            wait_ready(ports[name], sk)
+        runs = {(name, kind): [] for name in envs for kind in ("sk", "jwt")}
+        for _ in range(args.rounds):
+            for name in envs:
+                runs[(name, "sk")].append(wrk(ports[name], STATUS, sk, args.duration)[0])
+                runs[(name, "jwt")].append(wrk(ports[name], STATUS, token, args.duration, team=TEAM)[0])
+    finally:
+        for process in servers.values():
+            stop(process)
+    rows = [(f"Cold start, metrics on / off (median of {args.runs})",
+             f"{statistics.median(cold['on']):.1f} ms / {statistics.median(cold['off']):.1f} ms", "")]
+    for kind, label in (("sk", "sk key"), ("jwt", "HS256 JWT")):
+        on, off = statistics.median(runs[("on", kind)]), statistics.median(runs[("off", kind)])
+        rows.append((f"Status, {label}, metrics on / off (median of {args.rounds} interleaved rounds)",
+                     f"{on:,.0f} / {off:,.0f} req/s ({on / off:.0%})", ""))
+    return rows
+
+
 def postgres_table(args, aot, sqlite_env, sk_sqlite, token):
     """The PostgreSQL build against the default build on SQLite, side by side in one run."""
     binary = os.path.join(args.postgres, "cloud-providers")
@@ -393,10 +425,21 @@ def main():
             # The three endpoints interleaved, round after round, so that a noisy moment on the
             # machine lands on all of them alike; each figure is the median of its rounds.
             rounds = {"sk": [], "jwt": [], "healthz": []}
+            ceiling = None
+            if name == "aot":
+                # The bare host's constant route on the same core, in the same rounds: the framework's ceiling.
+                rounds["floor"] = []
+                ceiling_port = free_port()
+                ceiling = start(floor, env, ceiling_port, core=SERVER_CORE)
+                wait_ready(ceiling_port, None)
             for _ in range(args.rounds):
                 rounds["sk"].append(wrk(port, STATUS, sk, args.duration))
                 rounds["jwt"].append(wrk(port, STATUS, token, args.duration, team=TEAM))
                 rounds["healthz"].append(wrk(port, "/healthz", None, args.duration))
+                if ceiling is not None:
+                    rounds["floor"].append(wrk(ceiling_port, STATUS, None, args.duration))
+            if ceiling is not None:
+                stop(ceiling)
             for key, runs in rounds.items():
                 figures[key] = tuple(statistics.median(run[i] for run in runs) for i in range(3))
             if name == "aot":
@@ -428,11 +471,16 @@ def main():
         ceiling = results[name][2]["healthz"][0]
         results[name] = results[name] + (results[name][2]["sk"][0] / ceiling, results[name][2]["jwt"][0] / ceiling)
     rows.append(("Status / healthz throughput (sk, JWT)", f"{results['aot'][5]:.0%}, {results['aot'][6]:.0%}", f"{results['jit'][5]:.0%}, {results['jit'][6]:.0%}"))
+    rows.append(("The bare host's constant route, the framework's ceiling (wrk, 32 connections, same rounds)", rps("aot", "floor"), ""))
+    ceiling = results["aot"][2]["floor"][0]
+    rows.append(("Share of that ceiling: /healthz, status with sk, status with JWT",
+                 f"{results['aot'][2]['healthz'][0] / ceiling:.0%}, {results['aot'][2]['sk'][0] / ceiling:.0%}, {results['aot'][2]['jwt'][0] / ceiling:.0%}", ""))
     unknown, wrong = results["aot"][2]["unknown"], results["aot"][2]["wrong"]
     rows.append(("401 timing: unknown key vs a real key id with the wrong secret (p50, p99)",
                  f"{unknown[2]:.3f} / {unknown[1]:.2f} ms vs {wrong[2]:.3f} / {wrong[1]:.2f} ms", ""))
     ratio = statistics.median(samples[jit]) / statistics.median(samples[aot])
     rows.append(("JIT / AOT cold start (medians)", f"{ratio:.1f}x faster", ""))
+    rows.extend(metrics_rows(args, aot, env, sk, token))
 
     print(f"\n{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores; server on core {SERVER_CORE}, wrk on core {CLIENT_CORE}; "
           f"{args.duration} s per wrk run; throughput figures are medians of {args.rounds} interleaved rounds.\n")

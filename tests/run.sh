@@ -26,6 +26,19 @@ if ! command -v clang >/dev/null || [ ! -e /usr/include/zlib.h ]; then
   fi
 fi
 
+# The metrics test checks the exposition with Prometheus' own promtool.
+if ! command -v promtool >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing Prometheus (for promtool) from Debian's packages..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+  else
+    echo "The metrics test needs promtool. Install it with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y prometheus" >&2
+    exit 1
+  fi
+fi
+
 # The AOT publishes must be free of warnings (trim and AOT warnings are errors in the project too):
 # the opt-in build with TLS in process first, then the default build the tests are mostly about.
 mkdir -p "$artifacts"

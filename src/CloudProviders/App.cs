@@ -1,6 +1,7 @@
 using CloudProviders.Auth;
 using CloudProviders.Http;
 using CloudProviders.Logging;
+using CloudProviders.Metrics;
 using CloudProviders.Storage;
 
 namespace CloudProviders;
@@ -48,6 +49,7 @@ internal static partial class App
             notice => LogNotice(Logger(sp), notice),
             warning => LogNotice(Logger(sp), warning)));
         services.AddCloudProviders();
+        services.AddSingleton<PrometheusExposition>();
 
         // Configure shutdown: SIGTERM turns readiness 503 at once, requests keep being served for
         // Shutdown:DrainSeconds, then those in flight get Shutdown:TimeoutSeconds to finish.
@@ -61,6 +63,7 @@ internal static partial class App
         app.UseErrorBodies();
         app.UseRouting();
         app.MapHealthApi();
+        app.MapMetrics();
         app.MapCredentialApi();
         return app;
     }
@@ -80,6 +83,7 @@ internal static partial class App
         ListenUrls.Validate(services.GetRequiredService<IConfiguration>(), tls: false);
 #endif
         var settings = services.GetRequiredService<Settings>();
+        ServiceMetrics.Engine = settings.Engine == DatabaseEngine.Postgres ? "postgres" : "sqlite";
         var jwt = services.GetRequiredService<JwtValidator>();
         var database = services.GetRequiredService<Database>();
         if (database.ReadOnly)

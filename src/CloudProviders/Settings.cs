@@ -39,6 +39,9 @@ internal sealed record Settings
     /// <summary>How long requests in flight may take to finish once the server stops.</summary>
     public int ShutdownTimeoutSeconds { get; init; } = DefaultShutdownTimeoutSeconds;
 
+    /// <summary>Whether <c>GET /metrics</c> serves the Prometheus exposition; off, it is a 404.</summary>
+    public bool MetricsEnabled { get; init; } = true;
+
     public bool JwtConfigured => JwtSigningKey is not null || JwtPublicKeysFile is not null;
 
     /// <summary>Every key of the service's own sections. Any other key in them is a typo, and stops the start.</summary>
@@ -48,6 +51,7 @@ internal sealed record Settings
         "Jwt:Issuer", "Jwt:Audience", "Jwt:SigningKey", "Jwt:PublicKeysFile", "Jwt:ClockSkewSeconds",
         "Encryption:Key", "Encryption:KeyFile",
         "Shutdown:DrainSeconds", "Shutdown:TimeoutSeconds",
+        "Metrics:Enabled",
     ];
 
     private static readonly string[] Sections = [.. Keys.Select(key => key[..key.IndexOf(':', StringComparison.Ordinal)]).Distinct()];
@@ -72,6 +76,7 @@ internal sealed record Settings
             EncryptionKeyFile = NonEmpty(configuration["Encryption:KeyFile"]),
             DrainSeconds = ReadSeconds(configuration, "Shutdown:DrainSeconds", 0),
             ShutdownTimeoutSeconds = ReadSeconds(configuration, "Shutdown:TimeoutSeconds", DefaultShutdownTimeoutSeconds),
+            MetricsEnabled = NonEmpty(configuration["Metrics:Enabled"]) is null || ReadBool(configuration, "Metrics:Enabled"),
         };
 
         if (settings.JwtConfigured && (settings.JwtIssuer is null || settings.JwtAudience is null))

@@ -13,28 +13,37 @@ internal sealed record Caller(Actor Actor, Guid? KeyTeam, long Generation);
 /// </summary>
 internal sealed class Authenticator(ReadCache reads, JwtValidator jwt, TimeProvider time)
 {
-    /// <returns>The caller; null for a token that proves nothing (every such caller gets the same 401).</returns>
+    /// <returns>The caller; or none, and why, for a token that proves nothing (every such caller gets the same 401).</returns>
     /// <remarks>A JWT is checked before storage is looked at, so a bad one is a 401 even while storage is down.</remarks>
-    public async ValueTask<Caller?> AuthenticateAsync(string token)
+    public async ValueTask<(Caller? Caller, Refusal Refusal)> AuthenticateAsync(string token)
     {
         switch (BearerToken.Classify(token))
         {
             case TokenKind.ApiKey:
                 var generation = reads.CheckForChanges();
-                if (reads.FindKey(TokenHash.Of(token), generation) is not { } key || IsExpired(key.ExpiresAt))
+                if (reads.FindKey(TokenHash.Of(token), generation) is not { } key)
                 {
-                    return null;
+                    return (null, Refusal.UnknownKey);
+                }
+                if (key.Revoked)
+                {
+                    return (null, Refusal.Revoked);
+                }
+                if (IsExpired(key.ExpiresAt))
+                {
+                    return (null, Refusal.Expired);
                 }
                 var kind = key.Owner.Kind == ApiKeyKind.Dk ? ActorKind.Dk : ActorKind.Sk;
-                return new Caller(new Actor(kind, key.Owner.Prefix), key.Owner.TeamId, generation);
+                return (new Caller(new Actor(kind, key.Owner.Prefix), key.Owner.TeamId, generation), default);
 
             case TokenKind.Jwt:
-                return await jwt.ValidateAsync(token).ConfigureAwait(false) is { } subject
-                    ? new Caller(new Actor(ActorKind.Jwt, subject), null, reads.CheckForChanges())
-                    : null;
+                var (subject, refusal) = await jwt.ValidateAsync(token).ConfigureAwait(false);
+                return subject is not null
+                    ? (new Caller(new Actor(ActorKind.Jwt, subject), null, reads.CheckForChanges()), default)
+                    : (null, refusal);
 
             default:
-                return null;
+                return (null, Refusal.Malformed);
         }
     }
 

@@ -28,10 +28,21 @@ internal static class JwtPrecheck
         long nowUnixSeconds,
         int clockSkewSeconds,
         out string subject,
-        out double expires)
+        out double expires) => TryCheck(token, allowedAlgorithms, nowUnixSeconds, clockSkewSeconds, out subject, out expires, out _);
+
+    /// <param name="refusal">Why the token fails: its form and header (<see cref="Refusal.Malformed"/>), or its claims.</param>
+    public static bool TryCheck(
+        string token,
+        IReadOnlySet<string> allowedAlgorithms,
+        long nowUnixSeconds,
+        int clockSkewSeconds,
+        out string subject,
+        out double expires,
+        out Refusal refusal)
     {
         subject = "";
         expires = 0;
+        refusal = Refusal.Malformed;
         if (token.Length > MaxTokenLength)
         {
             return false;
@@ -55,12 +66,17 @@ internal static class JwtPrecheck
         }
         try
         {
-            return CheckHeader(header, allowedAlgorithms)
-                && CheckPayload(payload, nowUnixSeconds, clockSkewSeconds, out subject, out expires);
+            if (!CheckHeader(header, allowedAlgorithms))
+            {
+                return false;
+            }
+            refusal = Refusal.BadClaims;
+            return CheckPayload(payload, nowUnixSeconds, clockSkewSeconds, out subject, out expires);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
             subject = "";
+            refusal = Refusal.Malformed;
             return false;
         }
     }

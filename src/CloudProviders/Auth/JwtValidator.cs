@@ -114,14 +114,18 @@ internal sealed partial class JwtValidator
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kept the JWT keys in force: {Problem}")]
     private static partial void LogKeysNotReloaded(ILogger logger, string problem);
 
-    /// <returns>The token's subject, or null for any token that does not validate.</returns>
-    public async ValueTask<string?> ValidateAsync(string token)
+    /// <returns>The token's subject, or null and why, for any token that does not validate.</returns>
+    public async ValueTask<(string? Subject, Refusal Refusal)> ValidateAsync(string token)
     {
         RefreshKeys();
         var keys = _keys;
-        if (keys.Parameters is null || token.Length > JwtPrecheck.MaxTokenLength)
+        if (keys.Parameters is null)
         {
-            return null;
+            return (null, Refusal.BadSignature);
+        }
+        if (token.Length > JwtPrecheck.MaxTokenLength)
+        {
+            return (null, Refusal.Malformed);
         }
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
         var id = TokenHash.Of(token).Low;
@@ -129,24 +133,30 @@ internal sealed partial class JwtValidator
         {
             if (now < known.ValidUntil)
             {
-                return known.Subject;
+                return (known.Subject, default);
             }
             _validated.TryRemove(id, out _);
         }
-        if (!JwtPrecheck.TryCheck(token, keys.Algorithms, now, _settings.ClockSkewSeconds, out var subject, out var expires))
+        if (!JwtPrecheck.TryCheck(token, keys.Algorithms, now, _settings.ClockSkewSeconds, out var subject, out var expires, out var refusal))
         {
-            return null;
+            return (null, refusal);
         }
         var result = await _handler.ValidateTokenAsync(token, keys.Parameters).ConfigureAwait(false);
         if (!result.IsValid)
         {
-            return null;
+            return (null, result.Exception switch
+            {
+                SecurityTokenExpiredException => Refusal.Expired,
+                SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidAlgorithmException => Refusal.BadSignature,
+                SecurityTokenMalformedException => Refusal.Malformed,
+                _ => Refusal.BadClaims,
+            });
         }
         if (_validated.Count >= ReadCache.Capacity)
         {
             _validated.Clear();
         }
         _validated[id] = (subject, expires + _settings.ClockSkewSeconds);
-        return subject;
+        return (subject, default);
     }
 }

@@ -1,5 +1,6 @@
 using CloudProviders.Auth;
 using CloudProviders.Domain;
+using CloudProviders.Metrics;
 
 namespace CloudProviders.Http;
 
@@ -17,11 +18,12 @@ internal sealed class CallerResolution(Authenticator authenticator, AccessPolicy
         var request = context.Request;
         if (!BearerToken.TryRead(request.Headers.Authorization, out var token))
         {
-            return (null, ErrorReply.Unauthorized());
+            return Refuse(request.Headers.Authorization.Count == 0 ? Refusal.Missing : Refusal.Malformed);
         }
-        if (await authenticator.AuthenticateAsync(token).ConfigureAwait(false) is not { } caller)
+        var (caller, refusal) = await authenticator.AuthenticateAsync(token).ConfigureAwait(false);
+        if (caller is null)
         {
-            return (null, ErrorReply.Unauthorized());
+            return Refuse(refusal);
         }
         RequestLog.SetCaller(context, caller.Actor);
 
@@ -47,5 +49,11 @@ internal sealed class CallerResolution(Authenticator authenticator, AccessPolicy
             AccessDecision.RoleTooLow => (null, ErrorReply.Forbidden("Only a team owner or admin may change the credential.")),
             _ => (null, ErrorReply.Forbidden("You are not a member of this team.")),
         };
+    }
+
+    private static (TeamAccess?, ErrorReply?) Refuse(Refusal refusal)
+    {
+        ServiceMetrics.AuthRefusals.Add(1, new KeyValuePair<string, object?>("reason", refusal.Label()));
+        return (null, ErrorReply.Unauthorized());
     }
 }

@@ -1,3 +1,4 @@
+using CloudProviders.Metrics;
 using CloudProviders.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -28,6 +29,7 @@ internal static partial class ErrorBodies
                 if (exception is System.Data.Common.DbException fault)
                 {
                     database.AfterFault(fault);
+                    ServiceMetrics.StorageErrors.Add(1, new KeyValuePair<string, object?>("engine", ServiceMetrics.Engine));
                 }
                 context.Response.Clear();
                 context.Response.Headers.CacheControl = "no-store";

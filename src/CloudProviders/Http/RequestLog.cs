@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using CloudProviders.Domain;
+using CloudProviders.Metrics;
 
 namespace CloudProviders.Http;
 
 /// <summary>
 /// One log line per request: method, path, status, duration, the caller's kind and a request id.
 /// Never a header value, a token or a key. An incoming <c>X-Request-ID</c> of a safe shape is
-/// echoed back; otherwise the service makes one.
+/// echoed back; otherwise the service makes one. The same facts, by route template rather than
+/// path, go to the request metrics.
 /// </summary>
 internal static partial class RequestLog
 {
@@ -32,15 +34,31 @@ internal static partial class RequestLog
             }
             finally
             {
+                var elapsed = Stopwatch.GetElapsedTime(started);
+                var kind = context.Items.TryGetValue(CallerKindKey, out var value) ? (string)value! : "anonymous";
+                if (ServiceMetrics.Requests.Enabled)
+                {
+                    Measure(context, kind, elapsed);
+                }
                 if (logger.IsEnabled(LogLevel.Information))
                 {
-                    var kind = context.Items.TryGetValue(CallerKindKey, out var value) ? (string)value! : "anonymous";
                     var path = context.Request.Path.Value ?? "/";
-                    var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    LogRequest(logger, context.Request.Method, path, context.Response.StatusCode, milliseconds, kind, requestId);
+                    LogRequest(logger, context.Request.Method, path, context.Response.StatusCode, elapsed.TotalMilliseconds, kind, requestId);
                 }
             }
         });
+    }
+
+    private static void Measure(HttpContext context, string callerKind, TimeSpan elapsed)
+    {
+        // Route templates and known methods only: a path a client made up never becomes a label.
+        var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+        var method = HttpMethods.GetCanonicalizedValue(context.Request.Method) is var known && (HttpMethods.IsGet(known) || HttpMethods.IsPut(known)
+            || HttpMethods.IsDelete(known) || HttpMethods.IsHead(known) || HttpMethods.IsPost(known) || HttpMethods.IsOptions(known) || HttpMethods.IsPatch(known))
+            ? known : "other";
+        var status = ServiceMetrics.StatusLabel(context.Response.StatusCode);
+        ServiceMetrics.Requests.Add(1, new("route", route), new("method", method), new("status", status), new("caller", callerKind));
+        ServiceMetrics.RequestDuration.Record(elapsed.TotalSeconds, new("route", route), new("method", method));
     }
 
     /// <summary>Letters, digits and <c>-_.:</c>, at most 128: nothing that could forge a log line or a header.</summary>

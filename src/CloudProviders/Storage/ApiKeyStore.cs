@@ -14,6 +14,10 @@ internal sealed record ApiKeyInfo(
         RevokedAt is not null ? "revoked" : ExpiresAt <= now ? "expired" : "active";
 }
 
+/// <summary>A key's row, as the request path needs it.</summary>
+/// <param name="ExpiresAt">Unix seconds; null for a key that does not expire.</param>
+internal sealed record StoredKey(ApiKeyOwner Owner, long? ExpiresAt, bool Revoked);
+
 /// <summary>API keys: stored as SHA-256 hashes, found by hash, listed and revoked by prefix.</summary>
 internal sealed class ApiKeyStore(Database database, TimeProvider time)
 {
@@ -50,13 +54,13 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
         }
     }
 
-    /// <summary>An unrevoked key by its hash, with its expiry (unix seconds): whether it has passed is the caller's rule.</summary>
-    public (ApiKeyOwner Owner, long? ExpiresAt)? FindByHash(TokenHash hash)
+    /// <summary>A key by its hash, with its expiry (unix seconds) and whether it is revoked: what follows from them is the caller's rule.</summary>
+    public StoredKey? FindByHash(TokenHash hash)
     {
         using var connection = database.Open();
         using var command = connection.Command("""
-            SELECT team_id, kind, prefix, expires_at FROM api_keys
-            WHERE hash = @hash AND revoked_at IS NULL;
+            SELECT team_id, kind, prefix, expires_at, revoked_at IS NOT NULL FROM api_keys
+            WHERE hash = @hash;
             """).With("@hash", hash.ToArray());
         using var reader = command.ExecuteReader();
         if (!reader.Read())
@@ -67,7 +71,7 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
             Guid.ParseExact(reader.GetString(0), "D"),
             ApiKeyKinds.Parse(reader.GetString(1)) ?? throw new InvalidDataException("Unknown key kind."),
             reader.GetString(2));
-        return (owner, reader.IsDBNull(3) ? null : reader.GetInt64(3));
+        return new StoredKey(owner, reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetBoolean(4));
     }
 
     public IReadOnlyList<ApiKeyInfo> List(Guid teamId)

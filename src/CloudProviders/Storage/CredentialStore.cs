@@ -1,5 +1,6 @@
 using System.Data.Common;
 using CloudProviders.Domain;
+using CloudProviders.Metrics;
 
 namespace CloudProviders.Storage;
 
@@ -53,6 +54,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
         var status = Find(write.Connection, write.Transaction, teamId, provider)!;
         AuditTrail.Record(write, now, teamId, provider, replacing ? AuditAction.Replace : AuditAction.Set, actor, status.KeyPreview);
         write.Commit();
+        ServiceMetrics.CredentialWrites.Add(1, new KeyValuePair<string, object?>("action", replacing ? "replace" : "set"));
         return status;
     }
 
@@ -80,6 +82,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
         {
             AuditTrail.Record(write, now, teamId, provider, AuditAction.Revoke, actor, status!.KeyPreview);
             write.Commit();
+            ServiceMetrics.CredentialWrites.Add(1, new KeyValuePair<string, object?>("action", "revoke"));
         }
         return status;
     }

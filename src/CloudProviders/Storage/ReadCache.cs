@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CloudProviders.Domain;
+using CloudProviders.Metrics;
 
 namespace CloudProviders.Storage;
 
@@ -11,18 +12,30 @@ namespace CloudProviders.Storage;
 /// </summary>
 internal sealed class ReadCache(IChangeWatch changes, ApiKeyStore keys, TeamStore teams, CredentialStore credentials)
 {
+    private static readonly KeyValuePair<string, object?> Hit = new("result", "hit");
+    private static readonly KeyValuePair<string, object?> Miss = new("result", "miss");
+
     /// <summary>Entries per cache; a full cache starts over rather than grow (a flood of unknown keys stays bounded).</summary>
     public const int Capacity = 10_000;
 
-    private readonly GenerationCache<TokenHash, (ApiKeyOwner Owner, long? ExpiresAt)?> _keys = new();
-    private readonly GenerationCache<(Guid, string), Role?> _roles = new();
-    private readonly GenerationCache<(Guid, string), CredentialStatus?> _statuses = new();
+    private readonly GenerationCache<TokenHash, StoredKey?> _keys = new("key");
+    private readonly GenerationCache<(Guid, string), Role?> _roles = new("role");
+    private readonly GenerationCache<(Guid, string), CredentialStatus?> _statuses = new("status");
+    private long _lastGeneration;
 
     /// <summary>Looks for a change since the last request; pass the result to the lookups of this one.</summary>
-    public long CheckForChanges() => changes.CheckForChanges();
+    public long CheckForChanges()
+    {
+        var generation = changes.CheckForChanges();
+        if (Interlocked.Exchange(ref _lastGeneration, generation) != generation)
+        {
+            ServiceMetrics.CacheInvalidations.Add(1);
+        }
+        return generation;
+    }
 
-    /// <summary>An unrevoked key by its hash, with its expiry (unix seconds); null for none.</summary>
-    public (ApiKeyOwner Owner, long? ExpiresAt)? FindKey(TokenHash hash, long generation) =>
+    /// <summary>A key by its hash; null for none.</summary>
+    public StoredKey? FindKey(TokenHash hash, long generation) =>
         _keys.GetOrLoad(generation, hash, keys, static (keys, hash) => keys.FindByHash(hash));
 
     public Role? FindRole(Guid teamId, string userId, long generation) =>
@@ -34,17 +47,21 @@ internal sealed class ReadCache(IChangeWatch changes, ApiKeyStore keys, TeamStor
             state.credentials.Find(id.Item1, state.provider));
 
     /// <summary>A dictionary of entries tagged with the generation they were read at, never larger than <see cref="Capacity"/>.</summary>
-    internal sealed class GenerationCache<TKey, TValue> where TKey : notnull
+    /// <param name="name">The cache's label in the metrics.</param>
+    internal sealed class GenerationCache<TKey, TValue>(string name) where TKey : notnull
     {
         private readonly ConcurrentDictionary<TKey, (long Generation, TValue Value)> _entries = new();
+        private readonly KeyValuePair<string, object?> _label = new("cache", name);
 
         /// <summary>The entry read at this generation, or a fresh read (from <paramref name="load"/>) remembered for it.</summary>
         public TValue GetOrLoad<TState>(long generation, TKey key, TState state, Func<TState, TKey, TValue> load)
         {
             if (_entries.TryGetValue(key, out var entry) && entry.Generation == generation)
             {
+                ServiceMetrics.CacheLookups.Add(1, _label, Hit);
                 return entry.Value;
             }
+            ServiceMetrics.CacheLookups.Add(1, _label, Miss);
             var value = load(state, key);
             if (_entries.Count >= Capacity)
             {

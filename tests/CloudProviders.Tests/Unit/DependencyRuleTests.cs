@@ -4,19 +4,20 @@ namespace CloudProviders.Tests.Unit;
 
 /// <summary>
 /// The folders of the service depend one way: Cli → Http → Auth → Storage → Domain, with Logging
-/// beside them. A request runs the same way: Http reads it, Auth identifies and decides, Storage
+/// and Metrics beside them. A request runs the same way: Http reads it, Auth identifies and decides, Storage
 /// looks up. Checked on every source file's <c>using</c> directives and qualified names.
 /// </summary>
 public sealed class DependencyRuleTests
 {
     private static readonly Dictionary<string, string[]> Allowed = new()
     {
-        ["Cli"] = ["Http", "Auth", "Storage", "Domain", "Logging"],
-        ["Http"] = ["Auth", "Storage", "Domain", "Logging"],
-        ["Auth"] = ["Storage", "Domain"],
-        ["Storage"] = ["Domain"],
+        ["Cli"] = ["Http", "Auth", "Storage", "Domain", "Logging", "Metrics"],
+        ["Http"] = ["Auth", "Storage", "Domain", "Logging", "Metrics"],
+        ["Auth"] = ["Storage", "Domain", "Metrics"],
+        ["Storage"] = ["Domain", "Metrics"],
         ["Domain"] = [],
         ["Logging"] = [],
+        ["Metrics"] = [],
     };
 
     /// <summary>The composition root and the entry point may use every folder; the other files at the top use none.</summary>

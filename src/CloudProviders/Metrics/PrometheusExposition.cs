@@ -1,0 +1,204 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text;
+
+namespace CloudProviders.Metrics;
+
+/// <summary>
+/// <see cref="ServiceMetrics"/>' instruments, collected by a <see cref="MeterListener"/> and
+/// written in Prometheus' text exposition format (0.0.4). Counters add up, observable instruments
+/// are read at each scrape, histograms keep cumulative buckets sized for a sub-millisecond service.
+/// A few dozen lines of aggregation in place of an exporter library that would cost megabytes.
+/// </summary>
+internal sealed class PrometheusExposition : IDisposable
+{
+    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    /// <summary>Upper bounds of the duration buckets, in seconds: 100 µs to 1 s.</summary>
+    public static readonly double[] Buckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+    private readonly MeterListener _listener = new();
+    private readonly Lock _instruments = new();
+    private readonly List<Series> _series = [];
+
+    public PrometheusExposition()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == ServiceMetrics.MeterName)
+            {
+                var series = new Series(instrument);
+                lock (_instruments)
+                {
+                    _series.Add(series);
+                }
+                listener.EnableMeasurementEvents(instrument, series);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, state) => ((Series)state!).Record(value, tags));
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, state) => ((Series)state!).Record(value, tags));
+        _listener.Start();
+    }
+
+    /// <summary>Reads the observable instruments, then writes every series.</summary>
+    public string Scrape()
+    {
+        _listener.RecordObservableInstruments();
+        var text = new StringBuilder(4096);
+        lock (_instruments)
+        {
+            foreach (var series in _series.OrderBy(s => s.Name, StringComparer.Ordinal))
+            {
+                series.WriteTo(text);
+            }
+        }
+        return text.ToString();
+    }
+
+    public void Dispose() => _listener.Dispose();
+
+    /// <summary>One instrument's points, one per label set.</summary>
+    private sealed class Series(Instrument instrument)
+    {
+        private readonly Lock _lock = new();
+        private readonly List<Point> _points = [];
+        private readonly bool _histogram = instrument is Histogram<double>;
+        private readonly bool _last = instrument.IsObservable;
+
+        public string Name { get; } = instrument is Counter<long> or ObservableCounter<long> or ObservableCounter<double> ? instrument.Name + "_total" : instrument.Name;
+
+        private string Type => _histogram ? "histogram" : Name.EndsWith("_total", StringComparison.Ordinal) ? "counter" : "gauge";
+
+        public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            lock (_lock)
+            {
+                var point = Find(tags);
+                if (_last)
+                {
+                    point.Sum = value;
+                    return;
+                }
+                point.Sum += value;
+                point.Count++;
+                if (_histogram)
+                {
+                    var bucket = Array.BinarySearch(Buckets, value);
+                    point.Buckets![bucket < 0 ? ~bucket : bucket]++;
+                }
+            }
+        }
+
+        private Point Find(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var point in _points)
+            {
+                if (point.Matches(tags))
+                {
+                    return point;
+                }
+            }
+            var labels = new KeyValuePair<string, string>[tags.Length];
+            for (var i = 0; i < tags.Length; i++)
+            {
+                labels[i] = new(tags[i].Key, tags[i].Value as string ?? Convert.ToString(tags[i].Value, CultureInfo.InvariantCulture) ?? "");
+            }
+            var created = new Point(labels, _histogram ? new long[Buckets.Length + 1] : null);
+            _points.Add(created);
+            return created;
+        }
+
+        public void WriteTo(StringBuilder text)
+        {
+            lock (_lock)
+            {
+                if (_points.Count == 0)
+                {
+                    return;
+                }
+                text.Append("# HELP ").Append(Name).Append(' ').Append(Escape(instrument.Description ?? Name, quoted: false)).Append('\n');
+                text.Append("# TYPE ").Append(Name).Append(' ').Append(Type).Append('\n');
+                foreach (var point in _points.OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    if (!_histogram)
+                    {
+                        text.Append(Name);
+                        point.WriteLabels(text, null);
+                        text.Append(' ').Append(Number(point.Sum)).Append('\n');
+                        continue;
+                    }
+                    long cumulative = 0;
+                    for (var i = 0; i <= Buckets.Length; i++)
+                    {
+                        cumulative += point.Buckets![i];
+                        text.Append(Name).Append("_bucket");
+                        point.WriteLabels(text, i < Buckets.Length ? Number(Buckets[i]) : "+Inf");
+                        text.Append(' ').Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                    }
+                    text.Append(Name).Append("_sum");
+                    point.WriteLabels(text, null);
+                    text.Append(' ').Append(Number(point.Sum)).Append('\n');
+                    text.Append(Name).Append("_count");
+                    point.WriteLabels(text, null);
+                    text.Append(' ').Append(point.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                }
+            }
+        }
+    }
+
+    private sealed class Point(KeyValuePair<string, string>[] labels, long[]? buckets)
+    {
+        public double Sum;
+        public long Count;
+        public long[]? Buckets { get; } = buckets;
+
+        public string Key { get; } = string.Join(',', labels.Select(l => $"{l.Key}={l.Value}"));
+
+        public bool Matches(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            if (tags.Length != labels.Length)
+            {
+                return false;
+            }
+            for (var i = 0; i < tags.Length; i++)
+            {
+                if (!string.Equals(tags[i].Key, labels[i].Key, StringComparison.Ordinal)
+                    || !string.Equals(tags[i].Value as string ?? Convert.ToString(tags[i].Value, CultureInfo.InvariantCulture), labels[i].Value, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        public void WriteLabels(StringBuilder text, string? le)
+        {
+            if (labels.Length == 0 && le is null)
+            {
+                return;
+            }
+            text.Append('{');
+            var first = true;
+            foreach (var (key, value) in labels)
+            {
+                text.Append(first ? "" : ",").Append(key).Append("=\"").Append(Escape(value, quoted: true)).Append('"');
+                first = false;
+            }
+            if (le is not null)
+            {
+                text.Append(first ? "" : ",").Append("le=\"").Append(le).Append('"');
+            }
+            text.Append('}');
+        }
+    }
+
+    private static string Number(double value) =>
+        double.IsPositiveInfinity(value) ? "+Inf" : value.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>The format's escapes: backslash and line feed always, the double quote inside a label value.</summary>
+    private static string Escape(string value, bool quoted)
+    {
+        var escaped = value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+        return quoted ? escaped.Replace("\"", "\\\"", StringComparison.Ordinal) : escaped;
+    }
+}

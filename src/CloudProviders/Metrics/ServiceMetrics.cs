@@ -1,0 +1,84 @@
+using System.Diagnostics.Metrics;
+
+namespace CloudProviders.Metrics;
+
+/// <summary>
+/// The service's instruments, in <see cref="System.Diagnostics.Metrics"/>, the standard .NET API
+/// that OpenTelemetry and dotnet-counters read as well as <c>/metrics</c>. Every label comes from a
+/// short fixed list (route templates, methods, status codes, kinds, reasons), never from a team,
+/// a user, a key or a path, so the series stay few and no secret can reach one.
+/// </summary>
+internal static class ServiceMetrics
+{
+    public const string MeterName = "CloudProviders";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Labels: <c>route</c> (the template, or <c>unmatched</c>), <c>method</c>, <c>status</c>, <c>caller</c> (jwt, sk, dk, cli, anonymous).</summary>
+    public static readonly Counter<long> Requests = Meter.CreateCounter<long>(
+        "cloud_providers_http_requests", description: "HTTP requests answered.");
+
+    /// <summary>The same labels but <c>status</c> and <c>caller</c>.</summary>
+    public static readonly Histogram<double> RequestDuration = Meter.CreateHistogram<double>(
+        "cloud_providers_http_request_duration_seconds", unit: "s", description: "Time to answer an HTTP request.");
+
+    /// <summary>Label <c>reason</c>: missing, malformed, unknown_key, expired, revoked, bad_signature, bad_claims.</summary>
+    public static readonly Counter<long> AuthRefusals = Meter.CreateCounter<long>(
+        "cloud_providers_auth_refusals", description: "Bearer tokens refused with 401, by reason.");
+
+    /// <summary>Labels <c>cache</c> (key, role, status) and <c>result</c> (hit, miss).</summary>
+    public static readonly Counter<long> CacheLookups = Meter.CreateCounter<long>(
+        "cloud_providers_cache_lookups", description: "Read cache lookups.");
+
+    public static readonly Counter<long> CacheInvalidations = Meter.CreateCounter<long>(
+        "cloud_providers_cache_invalidations", description: "Times the read caches were dropped because the data may have changed.");
+
+    /// <summary>Label <c>engine</c> (sqlite, postgres).</summary>
+    public static readonly Counter<long> StorageErrors = Meter.CreateCounter<long>(
+        "cloud_providers_storage_errors", description: "Requests that failed on the database (each answered 503).");
+
+    /// <summary>Label <c>action</c>: set, replace, revoke.</summary>
+    public static readonly Counter<long> CredentialWrites = Meter.CreateCounter<long>(
+        "cloud_providers_credential_writes", description: "Credential changes committed, by HTTP or the command line.");
+
+    /// <summary>When this process started, as the process collector's <c>process_start_time_seconds</c>.</summary>
+    public static readonly double StartTimeSeconds = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+
+    static ServiceMetrics()
+    {
+        Meter.CreateObservableGauge("process_resident_memory_bytes", () => Environment.WorkingSet, unit: "By", description: "Resident memory.");
+        Meter.CreateObservableCounter("process_cpu_seconds", () => Environment.CpuUsage.TotalTime.TotalSeconds, unit: "s", description: "CPU time, user and system.");
+        Meter.CreateObservableGauge("process_start_time_seconds", () => StartTimeSeconds, unit: "s", description: "When the process started, in seconds since the Unix epoch.");
+        Meter.CreateObservableCounter("dotnet_gc_collections", () => new[]
+        {
+            new Measurement<long>(GC.CollectionCount(0), new KeyValuePair<string, object?>("generation", "0")),
+            new Measurement<long>(GC.CollectionCount(1), new KeyValuePair<string, object?>("generation", "1")),
+            new Measurement<long>(GC.CollectionCount(2), new KeyValuePair<string, object?>("generation", "2")),
+        }, description: "Garbage collections, by generation.");
+        var version = typeof(ServiceMetrics).Assembly.GetName().Version?.ToString(3) ?? "unknown";
+        Meter.CreateObservableGauge("cloud_providers_build_info", () => new Measurement<long>(1,
+            new KeyValuePair<string, object?>("version", version),
+            new KeyValuePair<string, object?>("flavour", Flavour),
+            new KeyValuePair<string, object?>("engine", Engine)), description: "The build that is running: always 1, with its version, flavour and storage engine.");
+    }
+
+    /// <summary>The storage engine that <c>cloud_providers_build_info</c> names; set once the configuration is read.</summary>
+    public static string Engine { get; set; } = "sqlite";
+
+    /// <summary>The build's flavour: which opt-in parts it carries.</summary>
+    public const string Flavour =
+#if POSTGRES && IN_PROCESS_TLS
+        "postgres+tls";
+#elif POSTGRES
+        "postgres";
+#elif IN_PROCESS_TLS
+        "tls";
+#else
+        "default";
+#endif
+
+    /// <summary>Status codes as label values, made once.</summary>
+    public static string StatusLabel(int status) => status is >= 100 and < 600 ? StatusLabels[status - 100] : "other";
+
+    private static readonly string[] StatusLabels = [.. Enumerable.Range(100, 500).Select(code => code.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+}
