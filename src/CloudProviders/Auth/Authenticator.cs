@@ -4,7 +4,7 @@ using CloudProviders.Storage;
 namespace CloudProviders.Auth;
 
 /// <summary>Who a bearer token proves the caller to be. An API key's row names its team; a user names none.</summary>
-/// <param name="Generation">The storage generation the caller was identified at (see <see cref="ChangeWatch"/>).</param>
+/// <param name="Generation">The storage generation the caller was identified at (see <see cref="IChangeWatch"/>).</param>
 internal sealed record Caller(Actor Actor, Guid? KeyTeam, long Generation);
 
 /// <summary>
