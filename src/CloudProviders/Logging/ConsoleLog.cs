@@ -38,6 +38,9 @@ internal static class ConsoleLog
         // A failed start (a port in use, say) is told by the service itself in one line on stderr;
         // the host would log the same failure again, stack trace and all.
         filters.Rules.Add(new LoggerFilterRule(null, "Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None, null));
+        // Hosting starts an Activity for every request whenever its category logs at any level;
+        // its own lines (request starting, request finished) are what the request log says.
+        filters.Rules.Add(new LoggerFilterRule(null, "Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None, null));
         foreach (var section in new[] { "Logging:LogLevel", "Logging:Console:LogLevel" })
         {
             foreach (var entry in configuration.GetSection(section).GetChildren())
