@@ -251,6 +251,9 @@ public sealed class PostgresEngineTests : IDisposable
     public async Task Two_instances_writing_one_credential_at_once_leave_the_last_writers_whole_row_and_every_write_audited()
     {
         Seed();
+        // About correctness under contention, not the default timeouts: on a loaded machine forty
+        // writers in line for one row can outlast five seconds.
+        _bin.Environment["Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { CommandTimeout = 60, Timeout = 60 }.ConnectionString;
         var a = await _bin.ServeAsync();
         var b = await _bin.ServeAsync();
         using var onA = a.Client(TestKeys.Hs256("alice"), Team);
