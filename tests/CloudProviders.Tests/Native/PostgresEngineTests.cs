@@ -233,7 +233,8 @@ public sealed class PostgresEngineTests : IDisposable
         Assert.Equal(1L, Database.Scalar(Listening));
 
         Database.Execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%';");
-        await Task.Delay(200);
+        // The server tells B's listener at once; this leaves B's thread pool time to hear it on a loaded machine.
+        await Task.Delay(500);
         // A change no notification tells B of: B, not listening, must read it anyway.
         Database.Execute($"UPDATE credentials SET status = 'revoked', cloud_fallback = false, ciphertext = NULL WHERE team_id = '{Team}';");
         Assert.Contains("\"revoked\"", await Preview(client), StringComparison.Ordinal);
