@@ -22,14 +22,6 @@ internal static class JwtPrecheck
     /// <param name="allowedAlgorithms">The algorithms the configured keys can verify.</param>
     /// <param name="subject">The token's <c>sub</c>, when the token passes.</param>
     /// <param name="expires">The token's <c>exp</c> (unix seconds), when the token passes.</param>
-    public static bool TryCheck(
-        string token,
-        IReadOnlySet<string> allowedAlgorithms,
-        long nowUnixSeconds,
-        int clockSkewSeconds,
-        out string subject,
-        out double expires) => TryCheck(token, allowedAlgorithms, nowUnixSeconds, clockSkewSeconds, out subject, out expires, out _);
-
     /// <param name="refusal">Why the token fails: its form and header (<see cref="Refusal.Malformed"/>), or its claims.</param>
     public static bool TryCheck(
         string token,

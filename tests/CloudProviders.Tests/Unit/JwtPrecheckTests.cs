@@ -9,13 +9,13 @@ public sealed class JwtPrecheckTests
     private const string Header = """{"alg":"HS256","typ":"JWT"}""";
 
     private static bool Check(string token) =>
-        JwtPrecheck.TryCheck(token, Hs256, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 30, out _, out _);
+        JwtPrecheck.TryCheck(token, Hs256, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 30, out _, out _, out _);
 
     [Fact]
     public void A_well_formed_token_passes_and_yields_its_subject()
     {
         var token = TestKeys.Craft(Header, TestKeys.Payload());
-        Assert.True(JwtPrecheck.TryCheck(token, Hs256, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 30, out var sub, out _));
+        Assert.True(JwtPrecheck.TryCheck(token, Hs256, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 30, out var sub, out _, out _));
         Assert.Equal("alice", sub);
     }
 
