@@ -76,7 +76,7 @@ internal sealed record Settings
             EncryptionKeyFile = NonEmpty(configuration["Encryption:KeyFile"]),
             DrainSeconds = ReadSeconds(configuration, "Shutdown:DrainSeconds", 0),
             ShutdownTimeoutSeconds = ReadSeconds(configuration, "Shutdown:TimeoutSeconds", DefaultShutdownTimeoutSeconds),
-            MetricsEnabled = NonEmpty(configuration["Metrics:Enabled"]) is null || ReadBool(configuration, "Metrics:Enabled"),
+            MetricsEnabled = ReadBool(configuration, "Metrics:Enabled", fallback: true),
         };
 
         if (settings.JwtConfigured && (settings.JwtIssuer is null || settings.JwtAudience is null))
@@ -191,9 +191,9 @@ internal sealed record Settings
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
-    private static bool ReadBool(IConfiguration configuration, string key) => NonEmpty(configuration[key]) switch
+    private static bool ReadBool(IConfiguration configuration, string key, bool fallback = false) => NonEmpty(configuration[key]) switch
     {
-        null => false,
+        null => fallback,
         var raw when bool.TryParse(raw, out var value) => value,
         _ => throw new ConfigurationException($"{key} must be true or false."),
     };

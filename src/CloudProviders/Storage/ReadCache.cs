@@ -27,7 +27,8 @@ internal sealed class ReadCache(IChangeWatch changes, ApiKeyStore keys, TeamStor
     public long CheckForChanges()
     {
         var generation = changes.CheckForChanges();
-        if (Interlocked.Exchange(ref _lastGeneration, generation) != generation)
+        // Read first: a write to this shared field on every request would bounce its cache line between cores.
+        if (Volatile.Read(ref _lastGeneration) != generation && Interlocked.Exchange(ref _lastGeneration, generation) != generation)
         {
             ServiceMetrics.CacheInvalidations.Add(1);
         }

@@ -14,7 +14,6 @@ internal sealed class SqliteDatabase : Database
     public const int BusyTimeoutSeconds = 5;
 
     private readonly string _readWrite;
-    private readonly string _readOnly;
     private readonly bool _isReadOnly;
 
     static SqliteDatabase() => SQLitePCL.Batteries_V2.Init();
@@ -24,8 +23,7 @@ internal sealed class SqliteDatabase : Database
     {
         Path = System.IO.Path.GetFullPath(path);
         _isReadOnly = readOnly;
-        _readOnly = ConnectionString(Path, SqliteOpenMode.ReadOnly);
-        _readWrite = readOnly ? _readOnly : ConnectionString(Path, SqliteOpenMode.ReadWrite);
+        _readWrite = ConnectionString(Path, readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWrite);
     }
 
     public string Path { get; }
@@ -41,8 +39,6 @@ internal sealed class SqliteDatabase : Database
     /// the file: only <see cref="Migrate()"/> does, so a file that vanishes stays gone (and fails loudly).
     /// </summary>
     public override SqliteConnection Open() => OpenWith(_readWrite);
-
-    public SqliteConnection OpenReadOnly() => OpenWith(_readOnly);
 
     /// <summary>
     /// <c>BEGIN IMMEDIATE</c>: SQLite has one writer at a time, and this one holds the lock from

@@ -10,11 +10,6 @@ namespace CloudProviders.Storage;
 /// </summary>
 internal sealed class StorageStartup(Settings settings, Database database, StartupNotices notices)
 {
-    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>The longest wait between two attempts.</summary>
-    public static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(5);
-
     private readonly Lock _preparing = new();
     private volatile StorageSetup.Prepared? _prepared;
 
@@ -40,12 +35,12 @@ internal sealed class StorageStartup(Settings settings, Database database, Start
     /// <summary>Whether waiting may cure the failure: a shared database that is down, starting, failing over, or locked by another instance's migration.</summary>
     public bool IsWorthWaitingFor(Exception exception) => database is not SqliteDatabase && exception is DbException { IsTransient: true };
 
-    /// <summary>Tries again, with backoff from 0.1 s up to <see cref="LastRetry"/>, until the database is prepared or a failure waiting cannot cure.</summary>
+    /// <summary>Tries again, with <see cref="Backoff"/>, until the database is prepared or a failure waiting cannot cure.</summary>
     /// <param name="prepared">Told once it is done.</param>
     /// <param name="failed">Told of a failure that waiting cannot cure; no attempt follows.</param>
     public async Task PrepareWhenReachableAsync(Action<StorageSetup.Prepared> prepared, Action<Exception> failed, CancellationToken stopping)
     {
-        var wait = FirstRetry;
+        var wait = Backoff.First;
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -63,7 +58,7 @@ internal sealed class StorageStartup(Settings settings, Database database, Start
             }
             catch (Exception e) when (IsWorthWaitingFor(e))
             {
-                wait = wait * 2 < LastRetry ? wait * 2 : LastRetry;
+                wait = Backoff.After(wait);
             }
             catch (Exception e) when (e is ConfigurationException or SchemaException or DbException)
             {

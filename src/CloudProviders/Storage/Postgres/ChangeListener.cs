@@ -13,8 +13,6 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
     /// <summary>How long the listening connection may be idle before it is asked to answer, so that a connection lost silently is noticed.</summary>
     public static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(5);
 
-    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(5);
 
     private readonly PostgresDatabase _database;
     private readonly Action<string> _warn;
@@ -31,17 +29,15 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
         _loop = Task.Run(ListenAsync);
     }
 
-    /// <summary>Whether changes are being heard now; while not, <see cref="CheckForChanges"/> never returns the same number twice.</summary>
-    public bool Listening => _listening;
-
     /// <summary>A change this process knows of without being told (its own commit).</summary>
     public void Changed() => Interlocked.Increment(ref _generation);
 
+    /// <summary>While changes are not heard, never the same number twice: nothing cached is trusted.</summary>
     public long CheckForChanges() => _listening ? Volatile.Read(ref _generation) : Interlocked.Increment(ref _generation);
 
     private async Task ListenAsync()
     {
-        var retry = FirstRetry;
+        var retry = Backoff.First;
         var lost = false;
         while (!_stopping.IsCancellationRequested)
         {
@@ -56,7 +52,7 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
                 // Every commit from here on is heard; anything cached before may be stale.
                 Interlocked.Increment(ref _generation);
                 _listening = true;
-                retry = FirstRetry;
+                retry = Backoff.First;
                 if (lost)
                 {
                     _warn($"Change notifications from {_database.Name} are back; caching again.");
@@ -77,7 +73,6 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
             }
             catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or InvalidOperationException or OperationCanceledException)
             {
-                _listening = false;
                 if (!lost)
                 {
                     _warn($"Change notifications from {_database.Name} stopped; every request reads the database until they are back.");
@@ -96,7 +91,7 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
             {
                 return;
             }
-            retry = retry * 2 < LastRetry ? retry * 2 : LastRetry;
+            retry = Backoff.After(retry);
         }
     }
 

@@ -14,8 +14,10 @@ internal static class PostgresSchema
 
     private static readonly string[] Migrations =
     [
-        // 1: teams, members, API keys (hashes only) and provider credentials (ciphertext only).
+        // 1: the version itself; teams, members, API keys (hashes only) and provider credentials (ciphertext only).
         """
+        CREATE TABLE schema_version (version integer NOT NULL);
+
         CREATE TABLE teams (
             id          text    NOT NULL PRIMARY KEY,
             name        text    NOT NULL,
@@ -98,7 +100,6 @@ internal static class PostgresSchema
         using var transaction = connection.BeginTransaction();
         // Held until commit: an instance that starts meanwhile waits, then finds the work done.
         Execute(connection, transaction, $"SELECT pg_advisory_xact_lock({MigrationLock});");
-        Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL);");
         var current = ReadVersion(connection, transaction);
         if (current > Schema.Version)
         {
