@@ -49,7 +49,8 @@ internal sealed class PostgresDatabase : Database, IDisposable
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
         {
-            throw new ConfigurationException($"Database:ConnectionString cannot be read ({e.Message}); it takes the form Host=db.example.com;Database=cloud_providers;Username=cloud_providers;SSL Mode=VerifyFull.");
+            // Npgsql's message may quote the string, password and all: it is not passed on.
+            throw new ConfigurationException("Database:ConnectionString cannot be read: it must be Npgsql's name=value pairs, such as Host=db.example.com;Database=cloud_providers;Username=cloud_providers;SSL Mode=VerifyFull, with names Npgsql knows.");
         }
         if (string.IsNullOrWhiteSpace(settings.Host))
         {
