@@ -97,24 +97,37 @@ internal static class PostgresSchema
     public static int Migrate(PostgresDatabase database)
     {
         using var connection = database.Open();
-        using var transaction = connection.BeginTransaction();
-        // Held until commit: an instance that starts meanwhile waits, then finds the work done.
-        Execute(connection, transaction, $"SELECT pg_advisory_xact_lock({MigrationLock});");
-        var current = ReadVersion(connection, transaction);
-        if (current > Schema.Version)
+        // The lock is taken before the transaction begins, not inside it: a transaction that began
+        // while another instance was migrating can go on seeing the schema as it was (the server
+        // caches catalog look-ups within a transaction), and would then create the tables again.
+        Execute(connection, null, $"SELECT pg_advisory_lock({MigrationLock});");
+        try
         {
-            throw new SchemaException($"The database has schema version {current}, newer than this binary's {Schema.Version}.");
+            using var transaction = connection.BeginTransaction();
+            var current = ReadVersion(connection, transaction);
+            if (current > Schema.Version)
+            {
+                throw new SchemaException($"The database has schema version {current}, newer than this binary's {Schema.Version}.");
+            }
+            for (var version = current; version < Schema.Version; version++)
+            {
+                Execute(connection, transaction, Migrations[version]);
+            }
+            if (current < Schema.Version)
+            {
+                Execute(connection, transaction, $"DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES ({Schema.Version});");
+            }
+            transaction.Commit();
+            return current;
         }
-        for (var version = current; version < Schema.Version; version++)
+        finally
         {
-            Execute(connection, transaction, Migrations[version]);
+            // A broken connection took its session's lock with it.
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                Execute(connection, null, $"SELECT pg_advisory_unlock({MigrationLock});");
+            }
         }
-        if (current < Schema.Version)
-        {
-            Execute(connection, transaction, $"DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES ({Schema.Version});");
-        }
-        transaction.Commit();
-        return current;
     }
 
     public static int ReadVersion(DbConnection connection, DbTransaction? transaction)
@@ -130,7 +143,7 @@ internal static class PostgresSchema
         return command.ExecuteScalar() is int version ? version : 0;
     }
 
-    private static void Execute(DbConnection connection, DbTransaction transaction, string sql)
+    private static void Execute(DbConnection connection, DbTransaction? transaction, string sql)
     {
         using var command = connection.Command(sql, transaction);
         command.ExecuteNonQuery();
