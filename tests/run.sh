@@ -39,6 +39,19 @@ if ! command -v promtool >/dev/null; then
   fi
 fi
 
+# The API description is checked with independent tools from npm (Node.js).
+if ! command -v npm >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing Node.js and npm from Debian's packages (for the API description's checks)..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "The API description's checks need Node.js and npm. Install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y nodejs npm" >&2
+    exit 1
+  fi
+fi
+
 # The AOT publishes must be free of warnings (trim and AOT warnings are errors in the project too):
 # the opt-in build with TLS in process first, then the default build the tests are mostly about.
 mkdir -p "$artifacts"
@@ -63,6 +76,25 @@ publish "$artifacts/publish-tls" -p:InProcessTls=true
 publish "$artifacts/publish-postgres" -p:Postgres=true
 publish "$artifacts/publish"
 
+# The API description, generated from the routes by a build of its own: the committed copy
+# (docs/openapi/v1.json, which the executable serves) must be the generated one.
+echo "Generating the API description..."
+rm -f "$artifacts/openapi/openapi.json"
+if ! dotnet build src/CloudProviders -p:OpenApiGenerateDocuments=true > "$artifacts/openapi.log" 2>&1; then
+  cat "$artifacts/openapi.log" >&2
+  echo "tests: 0 passed, 1 failed"
+  exit 1
+fi
+generated_failed=0
+if ! cmp -s "$artifacts/openapi/openapi.json" docs/openapi/v1.json; then
+  echo "docs/openapi/v1.json is not the generated API description; update it with:" >&2
+  echo "  cp $artifacts/openapi/openapi.json docs/openapi/v1.json" >&2
+  diff -u docs/openapi/v1.json "$artifacts/openapi/openapi.json" | head -40 >&2 || true
+  generated_failed=1
+fi
+echo "Installing the API description's checkers (npm ci in tests/openapi)..."
+npm ci --prefix tests/openapi --no-audit --no-fund --loglevel=error > /dev/null
+
 # The PostgreSQL server for the second engine's tests, stopped at the end, pass or fail.
 source tests/postgres.sh
 trap postgres_stop EXIT
@@ -72,11 +104,14 @@ if ! postgres_start; then
 fi
 
 rm -rf "$results"
+mkdir -p "$results"
 export CLOUD_PROVIDERS_TLS_BINARY="$PWD/$artifacts/publish-tls/cloud-providers"
 export CLOUD_PROVIDERS_POSTGRES_BINARY="$PWD/$artifacts/publish-postgres/cloud-providers"
 export CLOUD_PROVIDERS_DEFAULT_BINARY="$PWD/$artifacts/publish/cloud-providers"
-passed=0
-failed=0
+passed=$((1 - generated_failed))
+failed=$generated_failed
+# Every response the tests receive, checked against the API description at the end.
+export CLOUD_PROVIDERS_RESPONSE_LOG="$PWD/$results/responses.jsonl"
 # One pass: dotnet test with these arguments, its results added to the tally.
 run_pass() {
   local name=$1
@@ -110,6 +145,17 @@ CLOUD_PROVIDERS_BINARY="$CLOUD_PROVIDERS_DEFAULT_BINARY" run_pass sqlite
 echo "The contract tests on PostgreSQL..."
 CLOUD_PROVIDERS_TEST_ENGINE=postgres CLOUD_PROVIDERS_BINARY="$CLOUD_PROVIDERS_POSTGRES_BINARY" run_pass postgres \
   --no-build --filter "(FullyQualifiedName~.Api.|FullyQualifiedName~.Native.)&Engine!=sqlite&Engine!=postgres"
+
+# The API description: valid OpenAPI 3.1, and every recorded response one it describes.
+echo "Checking the API description and every recorded response against it..."
+openapi=$(node tests/openapi/check.mjs docs/openapi/v1.json "$CLOUD_PROVIDERS_RESPONSE_LOG") || true
+printf '%s\n' "$openapi" | grep -v '^openapi: [0-9]* passed' || true
+if tally=$(printf '%s\n' "$openapi" | grep -E '^openapi: [0-9]+ passed, [0-9]+ failed$'); then
+  passed=$((passed + $(sed -E 's/openapi: ([0-9]+) passed.*/\1/' <<<"$tally")))
+  failed=$((failed + $(sed -E 's/.* ([0-9]+) failed/\1/' <<<"$tally")))
+else
+  failed=$((failed + 1))
+fi
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -50,6 +50,10 @@ internal static partial class App
             warning => LogNotice(Logger(sp), warning)));
         services.AddCloudProviders();
         services.AddSingleton<PrometheusExposition>();
+#if OPENAPI_GENERATOR
+        // Only in the build that writes docs/openapi/v1.json: the generator reads the routes.
+        services.AddApiDescription();
+#endif
 
         // Configure shutdown: SIGTERM turns readiness 503 at once, requests keep being served for
         // Shutdown:DrainSeconds, then those in flight get Shutdown:TimeoutSeconds to finish.
@@ -65,6 +69,7 @@ internal static partial class App
         app.MapHealthApi();
         app.MapMetrics();
         app.MapCredentialApi();
+        app.MapOpenApiDocument();
         return app;
     }
 

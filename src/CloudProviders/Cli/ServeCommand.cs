@@ -24,7 +24,9 @@ internal static class ServeCommand
         try
         {
             app = App.Build([.. hostArgs], demo ? DemoSeed.Configure : null);
+#if !OPENAPI_GENERATOR
             App.Initialize(app.Services);
+#endif
             if (demo)
             {
                 var printCommands = DemoSeed.Seed(app);

@@ -27,9 +27,31 @@ internal static class CredentialEndpoints
         var reads = services.GetRequiredService<ReadCache>();
         var credentials = services.GetRequiredService<CredentialStore>();
 
-        group.MapGet(path, Authorized(callers, database, storage, Permission.Read, (access, _) => ValueTask.FromResult<IResult>(GetStatus(access, reads))));
-        group.MapPut(path, Authorized(callers, database, storage, Permission.Manage, (access, request) => SetKey(access, request, credentials)));
-        group.MapDelete(path, Authorized(callers, database, storage, Permission.Manage, (access, _) => ValueTask.FromResult<IResult>(Revoke(access, credentials))));
+        var get = Authorized(callers, database, storage, Permission.Read, (access, _) => ValueTask.FromResult<IResult>(GetStatus(access, reads)));
+        var set = Authorized(callers, database, storage, Permission.Manage, (access, request) => SetKey(access, request, credentials));
+        var revoke = Authorized(callers, database, storage, Permission.Manage, (access, _) => ValueTask.FromResult<IResult>(Revoke(access, credentials)));
+        // Handlers with a signature (not bare request delegates), so that the API description
+        // (docs/openapi/v1.json) sees every route with the replies it can give. The PUT body is
+        // described there, not declared here: declared, routing would answer 415 before 401.
+        group.MapGet(path, (HttpContext context) => get(context))
+            .WithName("GetComfyCloudCredential")
+            .WithSummary("Get ComfyUI Cloud credential status")
+            .Produces<StatusBody>(StatusCodes.Status200OK, JsonBytesReply.ContentType)
+            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden,
+                StatusCodes.Status404NotFound, StatusCodes.Status405MethodNotAllowed, StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable);
+        group.MapPut(path, (HttpContext context) => set(context))
+            .WithName("SetComfyCloudCredential")
+            .WithSummary("Set or replace the ComfyUI Cloud API key")
+            .Produces<StatusBody>(StatusCodes.Status200OK, JsonBytesReply.ContentType)
+            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden,
+                StatusCodes.Status404NotFound, StatusCodes.Status405MethodNotAllowed, StatusCodes.Status413PayloadTooLarge,
+                StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable);
+        group.MapDelete(path, (HttpContext context) => revoke(context))
+            .WithName("RevokeComfyCloudCredential")
+            .WithSummary("Revoke the ComfyUI Cloud API key")
+            .Produces<StatusBody>(StatusCodes.Status200OK, JsonBytesReply.ContentType)
+            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden,
+                StatusCodes.Status404NotFound, StatusCodes.Status405MethodNotAllowed, StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable);
         return group;
     }
 
@@ -61,22 +83,20 @@ internal static class CredentialEndpoints
     /// A route's caller resolution, done once here for every route: 401, 400 (team header) and 403,
     /// then 503 for a change on a read-only replica, then the handler with the resolved team.
     /// </summary>
-    private static RequestDelegate Authorized(
+    private static Func<HttpContext, ValueTask<IResult>> Authorized(
         CallerResolution callers, Database database, StorageStartup storage, Permission permission, Func<TeamAccess, HttpRequest, ValueTask<IResult>> handler) =>
         async context =>
         {
             if (!storage.IsReady)
             {
                 // Nobody can be identified before the database is: not even a 401 is known yet.
-                await ErrorReply.StorageUnavailable().ExecuteAsync(context);
-                return;
+                return ErrorReply.StorageUnavailable();
             }
             var (access, error) = await callers.ResolveAsync(context, permission);
-            IResult reply = access is null ? error!
+            return access is null ? error!
                 : permission == Permission.Manage && database.ReadOnly
                     ? new ErrorReply(StatusCodes.Status503ServiceUnavailable, "This replica is read-only: send PUT and DELETE to the primary.")
                     : await handler(access, context.Request);
-            await reply.ExecuteAsync(context);
         };
 
     private static JsonReply<StatusBody> Status(CredentialStatus status) =>

@@ -45,6 +45,16 @@ internal static partial class ErrorBodies
         });
     }
 
+    /// <summary>Declares the error replies a route gives, each an <see cref="ErrorBody"/>, for the API description.</summary>
+    public static RouteHandlerBuilder ProducesErrors(this RouteHandlerBuilder route, params int[] statusCodes)
+    {
+        foreach (var statusCode in statusCodes)
+        {
+            route.Produces<ErrorBody>(statusCode, JsonBytesReply.ContentType);
+        }
+        return route;
+    }
+
     /// <summary>
     /// The reply for an exception: storage faults are 503, a malformed request (Kestrel's
     /// <see cref="BadHttpRequestException"/>, bad chunked framing among them) is its 4xx, a client

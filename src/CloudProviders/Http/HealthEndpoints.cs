@@ -15,8 +15,15 @@ internal static class HealthEndpoints
         var database = routes.ServiceProvider.GetRequiredService<Database>();
         var storage = routes.ServiceProvider.GetRequiredService<StorageStartup>();
         var drain = routes.ServiceProvider.GetRequiredService<ShutdownDrain>();
-        routes.MapGet("/healthz", () => Live);
-        routes.MapGet("/readyz", () => CheckReady(database, storage, drain));
+        routes.MapGet("/healthz", () => Live)
+            .WithName("Liveness")
+            .WithSummary("Liveness: the process answers; the database is never touched")
+            .Produces<HealthBody>(StatusCodes.Status200OK, JsonBytesReply.ContentType);
+        routes.MapGet("/readyz", () => CheckReady(database, storage, drain))
+            .WithName("Readiness")
+            .WithSummary("Readiness: the database opens and its schema is this binary's")
+            .Produces<HealthBody>(StatusCodes.Status200OK, JsonBytesReply.ContentType)
+            .ProducesErrors(StatusCodes.Status503ServiceUnavailable);
         return routes;
     }
 

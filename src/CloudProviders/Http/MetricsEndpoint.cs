@@ -12,11 +12,11 @@ internal static class MetricsEndpoint
             return routes;
         }
         var exposition = routes.ServiceProvider.GetRequiredService<PrometheusExposition>();
-        routes.MapGet("/metrics", context =>
-        {
-            context.Response.ContentType = PrometheusExposition.ContentType;
-            return context.Response.WriteAsync(exposition.Scrape());
-        });
+        routes.MapGet("/metrics", () => TypedResults.Text(exposition.Scrape(), PrometheusExposition.ContentType))
+            .WithName("Metrics")
+            .WithSummary("Prometheus metrics, in the text exposition format 0.0.4")
+            .Produces<string>(StatusCodes.Status200OK, PrometheusExposition.ContentType)
+            .ProducesErrors(StatusCodes.Status404NotFound);
         return routes;
     }
 }

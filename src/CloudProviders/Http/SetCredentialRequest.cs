@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using CloudProviders.Domain;
 using Microsoft.Net.Http.Headers;
 
@@ -10,7 +13,9 @@ namespace CloudProviders.Http;
 /// beyond <see cref="MaxBodyBytes"/>: 415 for a body that is not JSON, 413 for one that is too
 /// large, then 400 for anything that is not exactly the contract.
 /// </summary>
-internal sealed record SetCredentialRequest(string ApiKey, bool CloudFallback)
+internal sealed record SetCredentialRequest(
+    [property: JsonPropertyName("api_key"), StringLength(ProviderKey.MaxLength, MinimumLength = 1)] string ApiKey,
+    [property: JsonPropertyName("cloud_fallback"), DefaultValue(false)] bool CloudFallback)
 {
     public const int MaxBodyBytes = 16 * 1024;
 

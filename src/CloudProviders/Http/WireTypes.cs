@@ -37,4 +37,5 @@ internal sealed record HealthBody([property: JsonPropertyName("status")] string 
 [JsonSerializable(typeof(StatusBody))]
 [JsonSerializable(typeof(ErrorBody))]
 [JsonSerializable(typeof(HealthBody))]
+[JsonSerializable(typeof(SetCredentialRequest))]
 internal sealed partial class WireJsonContext : JsonSerializerContext;

@@ -52,6 +52,17 @@ public sealed partial class NativeBinaryTests : IDisposable
     }
 
     [Fact]
+    public async Task The_binary_serves_the_committed_API_description_to_anyone()
+    {
+        var server = await _bin.ServeAsync();
+        using var anonymous = server.Client();
+        var response = await anonymous.GetAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.ToString());
+        Assert.Equal(File.ReadAllBytes(System.IO.Path.Combine(Repository.Root, "docs", "openapi", "v1.json")), await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task The_binary_answers_every_error_in_the_contract_shape()
     {
         SeedTeam();

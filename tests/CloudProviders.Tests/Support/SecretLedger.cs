@@ -123,11 +123,15 @@ internal sealed class SecretLeakException(string message) : Exception(message);
 /// </summary>
 internal sealed class RecordingHandler : DelegatingHandler
 {
+    /// <summary>Whether requests go to a real socket (a published binary), not to the in-process test server.</summary>
+    private readonly bool _overSocket;
+
     public RecordingHandler(HttpMessageHandler? inner = null)
     {
         if (inner is not null)
         {
             InnerHandler = inner;
+            _overSocket = true;
         }
     }
 
@@ -148,6 +152,7 @@ internal sealed class RecordingHandler : DelegatingHandler
         await response.Content.LoadIntoBufferAsync(cancellationToken);
         SecretLedger.AssertClean($"the body of a {(int)response.StatusCode} response to {request.Method} {request.RequestUri?.AbsolutePath}",
             await response.Content.ReadAsStringAsync(cancellationToken));
+        await ResponseLog.RecordAsync(request, response, _overSocket, cancellationToken);
         return response;
     }
 
