@@ -30,7 +30,6 @@ def env_for(db):
         "Database__Path": db,
         "Encryption__Key": base64.b64encode(b"\x07" * 32).decode(),
         "Jwt__Issuer": ISSUER, "Jwt__Audience": AUDIENCE, "Jwt__SigningKey": SECRET,
-        "Logging__LogLevel__Default": "Warning",
     })
     return env
 
@@ -282,6 +281,32 @@ def metrics_rows(args, aot, env, sk, token):
     return rows
 
 
+def request_log_rows(args, aot, env, sk, token):
+    """The shipped build with its request log (the default, one line per request) and without it, interleaved."""
+    print("Request log on and off, interleaved...", file=sys.stderr)
+    envs = {"on": env, "off": dict(env, Logging__LogLevel__Default="Warning")}
+    ports = {name: free_port() for name in envs}
+    servers = {name: start(aot, envs[name], ports[name], core=SERVER_CORE) for name in envs}
+    try:
+        for name in envs:
+            wait_ready(ports[name], sk)
+        runs = {(name, kind): [] for name in envs for kind in ("healthz", "sk", "jwt")}
+        for _ in range(args.rounds):
+            for name in envs:
+                runs[(name, "healthz")].append(wrk(ports[name], "/healthz", None, args.duration)[0])
+                runs[(name, "sk")].append(wrk(ports[name], STATUS, sk, args.duration)[0])
+                runs[(name, "jwt")].append(wrk(ports[name], STATUS, token, args.duration, team=TEAM)[0])
+    finally:
+        for process in servers.values():
+            stop(process)
+    rows = []
+    for kind, label in (("healthz", "/healthz"), ("sk", "status, sk key"), ("jwt", "status, HS256 JWT")):
+        on, off = statistics.median(runs[("on", kind)]), statistics.median(runs[("off", kind)])
+        rows.append((f"{label}, request log on / off (median of {args.rounds} interleaved rounds)",
+                     f"{on:,.0f} / {off:,.0f} req/s ({on / off:.0%})", ""))
+    return rows
+
+
 def postgres_table(args, aot, sqlite_env, sk_sqlite, token):
     """The PostgreSQL build against the default build on SQLite, side by side in one run."""
     binary = os.path.join(args.postgres, "cloud-providers")
@@ -481,6 +506,7 @@ def main():
     ratio = statistics.median(samples[jit]) / statistics.median(samples[aot])
     rows.append(("JIT / AOT cold start (medians)", f"{ratio:.1f}x faster", ""))
     rows.extend(metrics_rows(args, aot, env, sk, token))
+    rows.extend(request_log_rows(args, aot, env, sk, token))
 
     print(f"\n{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores; server on core {SERVER_CORE}, wrk on core {CLIENT_CORE}; "
           f"{args.duration} s per wrk run; throughput figures are medians of {args.rounds} interleaved rounds.\n")

@@ -12,6 +12,13 @@ internal static class CredentialEndpoints
 {
     private const string NoCredential = "No ComfyUI Cloud credential is configured for this team.";
 
+    /// <summary>What every credential route may answer besides 200, for the API description; PUT adds its body's.</summary>
+    private static readonly int[] Refusals =
+    [
+        StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,
+        StatusCodes.Status405MethodNotAllowed, StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable,
+    ];
+
     /// <summary>Each status's body, serialized once: the cache hands out one instance per change.</summary>
     private static readonly ConditionalWeakTable<CredentialStatus, byte[]> Bodies = [];
 
@@ -37,21 +44,17 @@ internal static class CredentialEndpoints
             .WithName("GetComfyCloudCredential")
             .WithSummary("Get ComfyUI Cloud credential status")
             .Produces<StatusBody>(StatusCodes.Status200OK, JsonBytesReply.ContentType)
-            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden,
-                StatusCodes.Status404NotFound, StatusCodes.Status405MethodNotAllowed, StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable);
+            .ProducesErrors(Refusals);
         group.MapPut(path, (HttpContext context) => set(context))
             .WithName("SetComfyCloudCredential")
             .WithSummary("Set or replace the ComfyUI Cloud API key")
             .Produces<StatusBody>(StatusCodes.Status200OK, JsonBytesReply.ContentType)
-            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden,
-                StatusCodes.Status404NotFound, StatusCodes.Status405MethodNotAllowed, StatusCodes.Status413PayloadTooLarge,
-                StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable);
+            .ProducesErrors([.. Refusals, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType]);
         group.MapDelete(path, (HttpContext context) => revoke(context))
             .WithName("RevokeComfyCloudCredential")
             .WithSummary("Revoke the ComfyUI Cloud API key")
             .Produces<StatusBody>(StatusCodes.Status200OK, JsonBytesReply.ContentType)
-            .ProducesErrors(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden,
-                StatusCodes.Status404NotFound, StatusCodes.Status405MethodNotAllowed, StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable);
+            .ProducesErrors(Refusals);
         return group;
     }
 

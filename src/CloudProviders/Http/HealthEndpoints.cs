@@ -1,3 +1,4 @@
+using System.Text.Json;
 using CloudProviders.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -6,8 +7,9 @@ namespace CloudProviders.Http;
 /// <summary>Liveness (never touches storage) and readiness (the database opens and its schema is current).</summary>
 internal static class HealthEndpoints
 {
-    private static readonly JsonReply<HealthBody> Live = new(new HealthBody("ok"), WireJsonContext.Default.HealthBody);
-    private static readonly JsonReply<HealthBody> Ready = new(new HealthBody("ready"), WireJsonContext.Default.HealthBody);
+    // Serialized once: liveness is probed often, and is the framework's own cost and no more.
+    private static readonly JsonBytesReply Live = new(JsonSerializer.SerializeToUtf8Bytes(new HealthBody("ok"), WireJsonContext.Default.HealthBody));
+    private static readonly JsonBytesReply Ready = new(JsonSerializer.SerializeToUtf8Bytes(new HealthBody("ready"), WireJsonContext.Default.HealthBody));
 
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
     {
@@ -27,7 +29,7 @@ internal static class HealthEndpoints
         return routes;
     }
 
-    private static Results<JsonReply<HealthBody>, ErrorReply> CheckReady(Database database, StorageStartup storage, ShutdownDrain drain)
+    private static Results<JsonBytesReply, ErrorReply> CheckReady(Database database, StorageStartup storage, ShutdownDrain drain)
     {
         if (drain.Draining)
         {

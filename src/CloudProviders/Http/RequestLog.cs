@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using CloudProviders.Domain;
 using CloudProviders.Metrics;
 
@@ -10,7 +11,7 @@ namespace CloudProviders.Http;
 /// echoed back; otherwise the service makes one. The same facts, by route template rather than
 /// path, go to the request metrics.
 /// </summary>
-internal static partial class RequestLog
+internal static class RequestLog
 {
     public const string RequestIdHeader = "X-Request-ID";
     private const int MaxRequestIdLength = 128;
@@ -42,8 +43,8 @@ internal static partial class RequestLog
                 }
                 if (logger.IsEnabled(LogLevel.Information))
                 {
-                    var path = context.Request.Path.Value ?? "/";
-                    LogRequest(logger, context.Request.Method, path, context.Response.StatusCode, elapsed.TotalMilliseconds, kind, requestId);
+                    var line = new RequestLine(context.Request.Method, context.Request.Path.Value ?? "/", context.Response.StatusCode, elapsed.TotalMilliseconds, kind, requestId);
+                    logger.Log(LogLevel.Information, RequestLine.EventId, line, null, RequestLine.Format);
                 }
             }
         });
@@ -78,7 +79,44 @@ internal static partial class RequestLog
         return Convert.ToHexStringLower(bytes);
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information,
-        Message = "{Method} {Path} {StatusCode} {DurationMs:0.000} ms caller={CallerKind} request_id={RequestId}")]
-    private static partial void LogRequest(ILogger logger, string method, string path, int statusCode, double durationMs, string callerKind, string requestId);
+    /// <summary>
+    /// One request's log entry: its message, and its values by name for the JSON formatter. What a
+    /// <c>[LoggerMessage]</c> method would give, formatted without boxing each value on the request path.
+    /// </summary>
+    private readonly struct RequestLine(string method, string path, int statusCode, double durationMs, string callerKind, string requestId)
+        : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        public static readonly EventId EventId = new(1, "Request");
+
+        public static readonly Func<RequestLine, Exception?, string> Format = static (line, _) => line.ToString();
+
+        private const string Template = "{Method} {Path} {StatusCode} {DurationMs:0.000} ms caller={CallerKind} request_id={RequestId}";
+
+        public int Count => 7;
+
+        public KeyValuePair<string, object?> this[int index] => index switch
+        {
+            0 => new("Method", method),
+            1 => new("Path", path),
+            2 => new("StatusCode", statusCode),
+            3 => new("DurationMs", durationMs),
+            4 => new("CallerKind", callerKind),
+            5 => new("RequestId", requestId),
+            6 => new("{OriginalFormat}", Template),
+            _ => throw new ArgumentOutOfRangeException(nameof(index)),
+        };
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+            $"{method} {path} {statusCode} {durationMs:0.000} ms caller={callerKind} request_id={requestId}");
+    }
 }

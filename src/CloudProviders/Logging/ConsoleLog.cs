@@ -14,16 +14,24 @@ namespace CloudProviders.Logging;
 /// <remarks>
 /// The framework's console provider works through a dozen options types per formatter, each a
 /// generic the Native AOT runtime builds at start-up, a large share of a cold start. This one reads
-/// its configuration once. Each line is written whole, in one call, under a lock,
-/// so lines never interleave and none is lost in a queue when the process stops.
+/// its configuration once. Each line is formatted whole on the caller's thread and handed to a
+/// <see cref="LineBuffer"/>, which writes lines in batches: a request makes no write call of its
+/// own, lines never interleave, and the buffer is written out when the process stops.
 /// </remarks>
 internal static class ConsoleLog
 {
     public static void AddConsoleLog(this IServiceCollection services)
     {
-        services.AddSingleton<ILoggerProvider>(sp => new LoggerProvider(
-            string.Equals(sp.GetRequiredService<IConfiguration>()["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase),
-            Console.OpenStandardOutput()));
+        services.AddSingleton<ILoggerProvider>(sp =>
+        {
+            var provider = new LoggerProvider(
+                string.Equals(sp.GetRequiredService<IConfiguration>()["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase),
+                Console.OpenStandardOutput());
+            // The host disposes the provider when it stops; a process that exits otherwise
+            // (Environment.Exit, the end of Main) still writes out what is buffered.
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => provider.Flush();
+            return provider;
+        });
         // The factory from AddLogging would build the options machinery for its filters; this one
         // takes them ready-made. Providers stay a service, so tests can swap in their own.
         services.AddSingleton<ILoggerFactory>(sp => new LoggerFactory(
@@ -56,18 +64,40 @@ internal static class ConsoleLog
         return filters;
     }
 
-    internal sealed class LoggerProvider(bool json, Stream output) : ILoggerProvider
+    internal sealed class LoggerProvider : ILoggerProvider
     {
-        private readonly Lock _writing = new();
+        private readonly bool _json;
+        private readonly LineBuffer _lines;
+
+        /// <summary>Each thread formats its lines in a buffer of its own, used again for every line.</summary>
+        [ThreadStatic]
+        private static ArrayBufferWriter<byte>? t_line;
+
+        public LoggerProvider(bool json, Stream output)
+        {
+            _json = json;
+            _lines = new LineBuffer(output, DroppedLine);
+        }
 
         public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
-        public void Dispose() => output.Dispose();
+        /// <summary>Writes out the lines still buffered.</summary>
+        public void Flush() => _lines.Flush();
+
+        public void Dispose() => _lines.Dispose();
 
         internal void Write<TState>(string category, LogLevel level, EventId eventId, TState state, Exception? exception, string message)
         {
-            var line = new ArrayBufferWriter<byte>(256);
-            if (json)
+            var line = t_line ??= new ArrayBufferWriter<byte>(256);
+            line.ResetWrittenCount();
+            Format(line, category, level, eventId, state, exception, message);
+            // Warnings and worse are rare and wanted at once; request lines go with their batch.
+            _lines.Append(line.WrittenSpan, urgent: level >= LogLevel.Warning);
+        }
+
+        private void Format<TState>(ArrayBufferWriter<byte> line, string category, LogLevel level, EventId eventId, TState state, Exception? exception, string message)
+        {
+            if (_json)
             {
                 WriteJson(line, category, level, eventId, state, exception, message);
             }
@@ -75,26 +105,34 @@ internal static class ConsoleLog
             {
                 WritePlain(line, category, level, eventId, exception, message);
             }
-            lock (_writing)
-            {
-                output.Write(line.WrittenSpan);
-            }
+        }
+
+        /// <summary>The line that tells of lines dropped while the output was not read.</summary>
+        private byte[] DroppedLine(long count)
+        {
+            var line = new ArrayBufferWriter<byte>(256);
+            var message = $"{count} log lines were dropped: the output was not read fast enough.";
+            Format(line, "CloudProviders.Logging", LogLevel.Warning, default, (object?)null, null, message);
+            return line.WrittenSpan.ToArray();
         }
 
         private static void WritePlain(ArrayBufferWriter<byte> line, string category, LogLevel level, EventId eventId, Exception? exception, string message)
         {
             // The simple formatter's single-line layout: "info: Category[7] message". Whatever the
             // message carries from a request is escaped, so one entry is always exactly one line.
-            var text = new StringBuilder()
-                .Append(ShortName(level)).Append(": ").Append(category)
-                .Append('[').Append(eventId.Id.ToString(CultureInfo.InvariantCulture)).Append("] ")
-                .Append(Printable.Escape(message));
+            Append(line, ShortName(level));
+            line.Write(": "u8);
+            Append(line, category);
+            line.Write("["u8);
+            Append(line, eventId.Id.ToString(CultureInfo.InvariantCulture));
+            line.Write("] "u8);
+            Append(line, Printable.Escape(message));
             if (exception is not null)
             {
-                text.Append(' ').Append(Printable.Escape(exception.ToString()));
+                line.Write(" "u8);
+                Append(line, Printable.Escape(exception.ToString()));
             }
-            text.Append('\n');
-            Encoding.UTF8.GetBytes(text.ToString(), line);
+            line.Write("\n"u8);
         }
 
         private static void WriteJson<TState>(ArrayBufferWriter<byte> line, string category, LogLevel level, EventId eventId, TState state, Exception? exception, string message)
@@ -140,6 +178,8 @@ internal static class ConsoleLog
                 default: writer.WriteString(key, Convert.ToString(value, CultureInfo.InvariantCulture)); break;
             }
         }
+
+        private static void Append(ArrayBufferWriter<byte> line, string text) => Encoding.UTF8.GetBytes(text, line);
 
         private static string ShortName(LogLevel level) => level switch
         {

@@ -160,10 +160,12 @@ public sealed partial class NativeBinaryTests : IDisposable
         }
         // Readiness turns as soon as the signal is handled; poll briefly rather than guess how long that takes.
         var ready = await client.GetAsync("/readyz");
+        var readinessProbes = 2;
         for (var attempt = 0; attempt < 50 && ready.StatusCode == HttpStatusCode.OK; attempt++)
         {
             await Task.Delay(20);
             ready = await client.GetAsync("/readyz");
+            readinessProbes++;
         }
         await HttpAssert.Error(ready, HttpStatusCode.ServiceUnavailable);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1.5), $"readiness took {stopwatch.Elapsed} to turn");
@@ -173,6 +175,10 @@ public sealed partial class NativeBinaryTests : IDisposable
         await server.Process.WaitForExitAsync(timeout.Token);
         Assert.Equal(0, server.Process.ExitCode);
         Assert.InRange(stopwatch.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(12));
+        // The log is written in batches; stopping writes out the last of them, so no line is lost.
+        var lines = server.Output.Split('\n');
+        Assert.Equal(readinessProbes, lines.Count(line => line.Contains("] GET /readyz ", StringComparison.Ordinal)));
+        Assert.Single(lines, line => line.Contains($"] GET {Status} 200 ", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -207,8 +207,8 @@ public sealed class OperatorTests : IDisposable
         {
             await client.GetAsync(path);
         }
-        await Task.Delay(200);
-        var lines = server.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("GET /x", StringComparison.Ordinal)).ToList();
+        static List<string> Logged(string output) => [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("GET /x", StringComparison.Ordinal))];
+        var lines = Logged(await server.OutputWhenAsync(output => Logged(output).Count >= paths.Length));
         Assert.Equal(paths.Length, lines.Count);
         Assert.All(lines, line => Assert.StartsWith("info: CloudProviders.Requests[1] GET /x", line, StringComparison.Ordinal));
         Assert.All(server.Output.Split('\n'), line => Assert.True(line.All(c => !CloudProviders.Printable.IsUnsafe(c) || c == '\r'), $"unsafe: {line}"));
@@ -343,7 +343,7 @@ public sealed class OperatorTests : IDisposable
         var body = new StringContent($$"""{"api_key":"{{ServiceFactory.ComfyKey}}"}""", Encoding.UTF8, "application/json");
         await HttpAssert.Error(await device.PutAsync(HttpAssert.StatusPath, body), HttpStatusCode.ServiceUnavailable);
         Assert.Equal(HttpStatusCode.OK, (await device.GetAsync(HttpAssert.StatusPath)).StatusCode);
-        Assert.Contains("master key was rotated", server.Output, StringComparison.Ordinal);
+        Assert.Contains("master key was rotated", await server.OutputWithAsync("master key was rotated"), StringComparison.Ordinal);
 
         server.Process.Kill();
         await server.Process.WaitForExitAsync();
@@ -414,7 +414,7 @@ public sealed class OperatorTests : IDisposable
         File.CreateSymbolicLink(Path.Combine(mount, "key"), "..data/key");
         _bin.Environment["Encryption__KeyFile"] = Path.Combine(mount, "key");
         var server = await _bin.ServeAsync();
-        var warnings = server.Output.Split('\n').Where(l => l.Contains("can be read by every user", StringComparison.Ordinal)).ToList();
+        var warnings = (await server.OutputWithAsync("can be read by every user")).Split('\n').Where(l => l.Contains("can be read by every user", StringComparison.Ordinal)).ToList();
         var warning = Assert.Single(warnings);
         Assert.Contains($"chmod 600 {Path.Combine(version, "key")}", warning, StringComparison.Ordinal);
         _bin.Ok("team", "add", Team);

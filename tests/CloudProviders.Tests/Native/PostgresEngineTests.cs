@@ -401,7 +401,7 @@ public sealed class PostgresEngineTests : IDisposable
         var status = await client.GetAsync(Status);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status.StatusCode);
         Assert.Equal("1", status.Headers.RetryAfter?.ToString());
-        Assert.Contains("not ready", server.Output, StringComparison.Ordinal);
+        Assert.Contains("not ready", await server.OutputWithAsync("not ready"), StringComparison.Ordinal);
 
         proxy.Start();
         await Within(TimeSpan.FromSeconds(15), "ready once the database is up", async () => (await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);

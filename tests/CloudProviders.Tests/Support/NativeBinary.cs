@@ -152,6 +152,20 @@ public sealed class NativeBinary : IDisposable
         public Uri BaseAddress => baseAddress;
         public string Output { get { lock (output) { return output.ToString(); } } }
 
+        /// <summary>The output once it holds the text: the service writes its log in batches, warnings at once.</summary>
+        public Task<string> OutputWithAsync(string text) => OutputWhenAsync(output => output.Contains(text, StringComparison.Ordinal));
+
+        /// <summary>The output once the condition holds of it, or after 5 s.</summary>
+        public async Task<string> OutputWhenAsync(Func<string, bool> condition)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!condition(Output) && clock.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                await Task.Delay(20);
+            }
+            return Output;
+        }
+
         public HttpClient Client(string? bearer = null, string? team = null)
         {
             var client = new HttpClient(new RecordingHandler(newHandler())) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
