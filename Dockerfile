@@ -11,6 +11,8 @@ COPY global.json Directory.Build.props Directory.Packages.props NativeStartup.pr
 COPY src/CloudProviders/CloudProviders.csproj src/CloudProviders/
 RUN dotnet restore src/CloudProviders -r linux-x64 -p:Postgres=${POSTGRES}
 COPY src/ src/
+# The API description the executable serves.
+COPY docs/openapi/ docs/openapi/
 RUN dotnet publish src/CloudProviders -c Release -r linux-x64 --no-restore -p:Postgres=${POSTGRES} -o /app \
     && rm -f /app/*.dbg \
     && mkdir -p /owned/data
