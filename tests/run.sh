@@ -13,44 +13,30 @@ if ! command -v dotnet >/dev/null; then
   exit 1
 fi
 
-# Native AOT links with clang against zlib.
-if ! command -v clang >/dev/null || [ ! -e /usr/include/zlib.h ]; then
+# Debian packages the tests need: installed when missing (as root), or one line that says how.
+# Usage: require WHAT_FOR PACKAGE... -- COMMAND_OR_FILE...
+require() {
+  local why=$1 packages=() missing=0
+  shift
+  while [ "$1" != "--" ]; do packages+=("$1"); shift; done
+  shift
+  for thing in "$@"; do
+    if [[ $thing == /* ]]; then [ -e "$thing" ] || missing=1; else command -v "$thing" >/dev/null || missing=1; fi
+  done
+  [ "$missing" = 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing clang and zlib1g-dev for the Native AOT link..."
+    echo "Installing ${packages[*]} from Debian's packages, for $why..."
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang zlib1g-dev >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
   else
-    echo "Native AOT needs clang and zlib1g-dev. Install them with:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y clang zlib1g-dev" >&2
+    echo "The tests need ${packages[*]} for $why. Install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${packages[*]}" >&2
     exit 1
   fi
-fi
-
-# The metrics test checks the exposition with Prometheus' own promtool.
-if ! command -v promtool >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing Prometheus (for promtool) from Debian's packages..."
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
-  else
-    echo "The metrics test needs promtool. Install it with:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y prometheus" >&2
-    exit 1
-  fi
-fi
-
-# The API description is checked with independent tools from npm (Node.js).
-if ! command -v npm >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing Node.js and npm from Debian's packages (for the API description's checks)..."
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-  else
-    echo "The API description's checks need Node.js and npm. Install them with:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y nodejs npm" >&2
-    exit 1
-  fi
-fi
+}
+require "the Native AOT link" clang zlib1g-dev -- clang /usr/include/zlib.h
+require "the metrics test (Prometheus' promtool)" prometheus -- promtool
+require "the API description's checks, with independent tools from npm" nodejs npm -- node npm
 
 # The AOT publishes must be free of warnings (trim and AOT warnings are errors in the project too):
 # the opt-in build with TLS in process first, then the default build the tests are mostly about.
