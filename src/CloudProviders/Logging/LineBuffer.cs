@@ -59,7 +59,7 @@ internal sealed class LineBuffer : IDisposable
     /// <param name="urgent">Write it out now, on another thread, rather than with its batch (a warning or worse).</param>
     public void Append(ReadOnlySpan<byte> line, bool urgent = false)
     {
-        bool first, full;
+        bool full;
         lock (_appending)
         {
             if (_disposed)
@@ -71,18 +71,19 @@ internal sealed class LineBuffer : IDisposable
                 _dropped++;
                 return;
             }
-            first = _gathering.WrittenCount == 0;
+            var first = _gathering.WrittenCount == 0;
             _gathering.Write(line);
             full = !_flushQueued && (urgent || _gathering.WrittenCount >= BatchBytes);
             _flushQueued |= full;
+            if (first && !full)
+            {
+                // Under the lock, so that it never races the timer's disposal.
+                _timer.Change(Delay, Timeout.InfiniteTimeSpan);
+            }
         }
         if (full)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static buffer => buffer.Flush(), this, preferLocal: false);
-        }
-        else if (first)
-        {
-            _timer.Change(Delay, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -138,8 +139,8 @@ internal sealed class LineBuffer : IDisposable
                 return;
             }
             _disposed = true;
+            _timer.Dispose();
         }
-        _timer.Dispose();
         Flush();
         lock (_writing)
         {
