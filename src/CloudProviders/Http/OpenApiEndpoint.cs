@@ -10,18 +10,18 @@ internal static class OpenApiEndpoint
 
     public static IEndpointRouteBuilder MapOpenApiDocument(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet(Path, () => TypedResults.Bytes(Document.Value, JsonBytesReply.ContentType))
+        routes.MapGet(Path, () => Document.Value)
             .ExcludeFromDescription();
         return routes;
     }
 
     /// <summary>Read once, at the first request for it.</summary>
-    private static readonly Lazy<byte[]> Document = new(() =>
+    private static readonly Lazy<JsonBytesReply> Document = new(() =>
     {
         using var stream = typeof(OpenApiEndpoint).Assembly.GetManifestResourceStream("openapi/v1.json")
             ?? throw new InvalidOperationException("The API description is not embedded in this build.");
         var bytes = new byte[stream.Length];
         stream.ReadExactly(bytes);
-        return bytes;
+        return new JsonBytesReply(bytes);
     });
 }

@@ -41,7 +41,8 @@ internal static class ApiDescription
             options.AddOperationTransformer(async (operation, context, cancellation) =>
             {
                 var path = context.Description.RelativePath ?? "";
-                if (path.StartsWith("api/", StringComparison.Ordinal))
+                var credential = path.StartsWith("api/", StringComparison.Ordinal);
+                if (credential)
                 {
                     DescribeCredentialOperation(operation, context.Document!);
                 }
@@ -59,7 +60,7 @@ internal static class ApiDescription
                         },
                     };
                 }
-                DescribeReplies(operation, path);
+                DescribeReplies(operation, path, credential);
             });
             options.AddSchemaTransformer((schema, context, _) =>
             {
@@ -108,7 +109,7 @@ internal static class ApiDescription
     /// methods with 405, when to retry with 503. Every operation also lists the two refusals the
     /// server gives before any route is chosen, without a body.
     /// </summary>
-    private static void DescribeReplies(OpenApiOperation operation, string path)
+    private static void DescribeReplies(OpenApiOperation operation, string path, bool credential)
     {
         var responses = new SortedDictionary<string, IOpenApiResponse>(operation.Responses ?? [], StringComparer.Ordinal)
         {
@@ -125,7 +126,7 @@ internal static class ApiDescription
             }
             response.Description = status switch
             {
-                "200" when path.StartsWith("api/", StringComparison.Ordinal) => "The team's credential status.",
+                "200" when credential => "The team's credential status.",
                 "400" => "The request is malformed: the X-Team-ID header, or the body.",
                 "401" => "Not authenticated: no bearer token, or one that is not valid.",
                 "403" => "The caller may not do this for this team (or the team does not exist).",
