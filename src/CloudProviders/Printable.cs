@@ -14,6 +14,10 @@ internal static class Printable
 {
     private static readonly SearchValues<char> NeedsEscape = SearchValues.Create(NeedingEscape());
 
+    /// <summary>Printable ASCII but the backslash: what almost every text is made of, and a quicker search.</summary>
+    private static readonly SearchValues<char> PlainAscii = SearchValues.Create(
+        string.Concat(Enumerable.Range(' ', '~' - ' ' + 1).Select(c => (char)c).Where(c => c != '\\')));
+
     /// <summary>
     /// C0 and C1 controls (tab and line breaks among them), DEL, the Unicode line and paragraph
     /// separators, and the bidirectional embedding, override and isolate characters, which
@@ -38,7 +42,7 @@ internal static class Printable
     /// <summary>The text with every unsafe character, and the backslash, escaped.</summary>
     public static string Escape(string text)
     {
-        if (!text.AsSpan().ContainsAny(NeedsEscape))
+        if (!text.AsSpan().ContainsAnyExcept(PlainAscii) || !text.AsSpan().ContainsAny(NeedsEscape))
         {
             return text;
         }
@@ -57,6 +61,10 @@ internal static class Printable
         }
         return escaped.ToString();
     }
+
+    /// <summary>The text, escaped as <see cref="Escape"/> does, written as UTF-8.</summary>
+    public static void WriteEscaped(IBufferWriter<byte> output, string text) =>
+        Encoding.UTF8.GetBytes(Escape(text), output);
 
     private static string NeedingEscape()
     {

@@ -9,7 +9,10 @@ internal sealed record Actor(ActorKind Kind, string Id)
 {
     public static readonly Actor Cli = new(ActorKind.Cli, "cli");
 
-    public string KindName => Kind switch
+    public string KindName => NameOf(Kind);
+
+    /// <summary>The kind as the audit trail, the request log and the metrics name it.</summary>
+    public static string NameOf(ActorKind kind) => kind switch
     {
         ActorKind.Jwt => "jwt",
         ActorKind.Sk => "sk",

@@ -86,25 +86,20 @@ internal static class ConsoleLog
 
         public void Dispose() => _lines.Dispose();
 
-        internal void Write<TState>(string category, LogLevel level, EventId eventId, TState state, Exception? exception, string message)
+        internal void Write<TState>(Logger logger, LogLevel level, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             var line = t_line ??= new ArrayBufferWriter<byte>(256);
             line.ResetWrittenCount();
-            Format(line, category, level, eventId, state, exception, message);
-            // Warnings and worse are rare and wanted at once; request lines go with their batch.
-            _lines.Append(line.WrittenSpan, urgent: level >= LogLevel.Warning);
-        }
-
-        private void Format<TState>(ArrayBufferWriter<byte> line, string category, LogLevel level, EventId eventId, TState state, Exception? exception, string message)
-        {
             if (_json)
             {
-                WriteJson(line, category, level, eventId, state, exception, message);
+                WriteJson(line, logger.Category, level, eventId, state, exception, formatter(state, exception));
             }
             else
             {
-                WritePlain(line, category, level, eventId, exception, message);
+                WritePlain(line, logger.CategoryUtf8, level, eventId, state, exception, formatter);
             }
+            // Warnings and worse are rare and wanted at once; request lines go with their batch.
+            _lines.Append(line.WrittenSpan, urgent: level >= LogLevel.Warning);
         }
 
         /// <summary>The line that tells of lines dropped while the output was not read.</summary>
@@ -112,25 +107,41 @@ internal static class ConsoleLog
         {
             var line = new ArrayBufferWriter<byte>(256);
             var message = $"{count} log lines were dropped: the output was not read fast enough.";
-            Format(line, "CloudProviders.Logging", LogLevel.Warning, default, (object?)null, null, message);
+            const string category = "CloudProviders.Logging";
+            if (_json)
+            {
+                WriteJson(line, category, LogLevel.Warning, default, (object?)null, null, message);
+            }
+            else
+            {
+                WritePlain(line, Encoding.UTF8.GetBytes(category), LogLevel.Warning, default, message, null, static (text, _) => text);
+            }
             return line.WrittenSpan.ToArray();
         }
 
-        private static void WritePlain(ArrayBufferWriter<byte> line, string category, LogLevel level, EventId eventId, Exception? exception, string message)
+        private static void WritePlain<TState>(ArrayBufferWriter<byte> line, byte[] category, LogLevel level, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             // The simple formatter's single-line layout: "info: Category[7] message". Whatever the
             // message carries from a request is escaped, so one entry is always exactly one line.
-            Append(line, ShortName(level));
+            line.Write(ShortName(level));
             line.Write(": "u8);
-            Append(line, category);
+            line.Write(category);
             line.Write("["u8);
-            Append(line, eventId.Id.ToString(CultureInfo.InvariantCulture));
+            eventId.Id.TryFormat(line.GetSpan(11), out var written, default, CultureInfo.InvariantCulture);
+            line.Advance(written);
             line.Write("] "u8);
-            Append(line, Printable.Escape(message));
+            if (state is IUtf8LogMessage message)
+            {
+                message.WriteMessage(line);
+            }
+            else
+            {
+                Printable.WriteEscaped(line, formatter(state, exception));
+            }
             if (exception is not null)
             {
                 line.Write(" "u8);
-                Append(line, Printable.Escape(exception.ToString()));
+                Printable.WriteEscaped(line, exception.ToString());
             }
             line.Write("\n"u8);
         }
@@ -179,21 +190,24 @@ internal static class ConsoleLog
             }
         }
 
-        private static void Append(ArrayBufferWriter<byte> line, string text) => Encoding.UTF8.GetBytes(text, line);
-
-        private static string ShortName(LogLevel level) => level switch
+        private static ReadOnlySpan<byte> ShortName(LogLevel level) => level switch
         {
-            LogLevel.Trace => "trce",
-            LogLevel.Debug => "dbug",
-            LogLevel.Information => "info",
-            LogLevel.Warning => "warn",
-            LogLevel.Error => "fail",
-            _ => "crit",
+            LogLevel.Trace => "trce"u8,
+            LogLevel.Debug => "dbug"u8,
+            LogLevel.Information => "info"u8,
+            LogLevel.Warning => "warn"u8,
+            LogLevel.Error => "fail"u8,
+            _ => "crit"u8,
         };
     }
 
-    private sealed class Logger(LoggerProvider provider, string category) : ILogger
+    internal sealed class Logger(LoggerProvider provider, string category) : ILogger
     {
+        public string Category => category;
+
+        /// <summary>The category as the plain layout writes it, encoded once.</summary>
+        public byte[] CategoryUtf8 { get; } = Encoding.UTF8.GetBytes(Printable.Escape(category));
+
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
         // The factory has already applied the configured filters.
@@ -203,7 +217,7 @@ internal static class ConsoleLog
         {
             if (IsEnabled(logLevel))
             {
-                provider.Write(category, logLevel, eventId, state, exception, formatter(state, exception));
+                provider.Write(this, logLevel, eventId, state, exception, formatter);
             }
         }
     }
