@@ -61,7 +61,10 @@ internal sealed class PrometheusExposition : IDisposable
     private sealed class Series(Instrument instrument)
     {
         private readonly Lock _lock = new();
-        private readonly List<Point> _points = [];
+
+        /// <summary>The points by their labels, found from a measurement's tags without building a key.</summary>
+        private readonly Dictionary<KeyValuePair<string, string>[], Point>.AlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>> _points =
+            new Dictionary<KeyValuePair<string, string>[], Point>(Labels.Comparer).GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>>();
         private readonly bool _histogram = instrument is Histogram<double>;
         private readonly bool _last = instrument.IsObservable;
 
@@ -91,20 +94,17 @@ internal sealed class PrometheusExposition : IDisposable
 
         private Point Find(ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            foreach (var point in _points)
+            if (_points.TryGetValue(tags, out var found))
             {
-                if (point.Matches(tags))
-                {
-                    return point;
-                }
+                return found;
             }
             var labels = new KeyValuePair<string, string>[tags.Length];
             for (var i = 0; i < tags.Length; i++)
             {
-                labels[i] = new(tags[i].Key, tags[i].Value as string ?? Convert.ToString(tags[i].Value, CultureInfo.InvariantCulture) ?? "");
+                labels[i] = new(tags[i].Key, Labels.Value(tags[i]));
             }
             var created = new Point(labels, _histogram ? new long[Buckets.Length + 1] : null);
-            _points.Add(created);
+            _points.Dictionary.Add(labels, created);
             return created;
         }
 
@@ -112,13 +112,13 @@ internal sealed class PrometheusExposition : IDisposable
         {
             lock (_lock)
             {
-                if (_points.Count == 0)
+                if (_points.Dictionary.Count == 0)
                 {
                     return;
                 }
                 text.Append("# HELP ").Append(Name).Append(' ').Append(Escape(instrument.Description ?? Name, quoted: false)).Append('\n');
                 text.Append("# TYPE ").Append(Name).Append(' ').Append(Type).Append('\n');
-                foreach (var point in _points.OrderBy(p => p.Key, StringComparer.Ordinal))
+                foreach (var point in _points.Dictionary.Values.OrderBy(p => p.Key, StringComparer.Ordinal))
                 {
                     if (!_histogram)
                     {
@@ -154,23 +154,6 @@ internal sealed class PrometheusExposition : IDisposable
 
         public string Key { get; } = string.Join(',', labels.Select(l => $"{l.Key}={l.Value}"));
 
-        public bool Matches(ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            if (tags.Length != labels.Length)
-            {
-                return false;
-            }
-            for (var i = 0; i < tags.Length; i++)
-            {
-                if (!string.Equals(tags[i].Key, labels[i].Key, StringComparison.Ordinal)
-                    || !string.Equals(tags[i].Value as string ?? Convert.ToString(tags[i].Value, CultureInfo.InvariantCulture), labels[i].Value, StringComparison.Ordinal))
-                {
-                    return false;
-                }
-            }
-            return true;
-        }
-
         public void WriteLabels(StringBuilder text, string? le)
         {
             if (labels.Length == 0 && le is null)
@@ -190,6 +173,80 @@ internal sealed class PrometheusExposition : IDisposable
             }
             text.Append('}');
         }
+    }
+
+    /// <summary>
+    /// A point's labels compared with a measurement's tags, in order, by name and value. The hash
+    /// is cheap rather than thorough, as it runs at every measurement: it takes only each value's
+    /// length and its first and last characters (which tell the few values of a label apart), and
+    /// not the names, which an instrument's tags repeat at every call.
+    /// </summary>
+    private sealed class Labels :
+        IEqualityComparer<KeyValuePair<string, string>[]>,
+        IAlternateEqualityComparer<ReadOnlySpan<KeyValuePair<string, object?>>, KeyValuePair<string, string>[]>
+    {
+        public static readonly Labels Comparer = new();
+
+        public static string Value(KeyValuePair<string, object?> tag) =>
+            tag.Value as string ?? Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "";
+
+        public bool Equals(KeyValuePair<string, string>[]? x, KeyValuePair<string, string>[]? y)
+        {
+            if (x is null || y is null || x.Length != y.Length)
+            {
+                return x == y;
+            }
+            for (var i = 0; i < x.Length; i++)
+            {
+                if (!string.Equals(x[i].Key, y[i].Key, StringComparison.Ordinal) || !string.Equals(x[i].Value, y[i].Value, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        public int GetHashCode(KeyValuePair<string, string>[] labels)
+        {
+            var hash = 0;
+            foreach (var label in labels)
+            {
+                hash = Combine(hash, label.Value);
+            }
+            return hash;
+        }
+
+        public bool Equals(ReadOnlySpan<KeyValuePair<string, object?>> tags, KeyValuePair<string, string>[] labels)
+        {
+            if (tags.Length != labels.Length)
+            {
+                return false;
+            }
+            for (var i = 0; i < tags.Length; i++)
+            {
+                if (!string.Equals(tags[i].Key, labels[i].Key, StringComparison.Ordinal) || !string.Equals(Value(tags[i]), labels[i].Value, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        public int GetHashCode(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var hash = 0;
+            foreach (var tag in tags)
+            {
+                hash = Combine(hash, Value(tag));
+            }
+            return hash;
+        }
+
+        private static int Combine(int hash, string value) =>
+            hash * 31 + (value.Length == 0 ? 0 : value.Length ^ value[0] << 8 ^ value[^1] << 16);
+
+        public KeyValuePair<string, string>[] Create(ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
+            throw new NotSupportedException("Points are added by their labels.");
     }
 
     private static string Number(double value) =>

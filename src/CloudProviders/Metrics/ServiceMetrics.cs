@@ -26,9 +26,31 @@ internal static class ServiceMetrics
     public static readonly Counter<long> AuthRefusals = Meter.CreateCounter<long>(
         "cloud_providers_auth_refusals", description: "Bearer tokens refused with 401, by reason.");
 
+    /// <summary>The read caches, as the <c>cache</c> label of <c>cloud_providers_cache_lookups</c> names them.</summary>
+    public enum Cache { Key, Role, Status }
+
+    /// <summary>
+    /// Hits and misses per cache. Two or three lookups make every request, so each is one atomic
+    /// increment here, read by an observable counter at collection time, rather than a
+    /// measurement of its own.
+    /// </summary>
+    private static readonly long[] CacheLookupCounts = new long[3 * 2];
+
+    private static readonly string[] CacheNames = ["key", "role", "status"];
+
+    public static void CountCacheLookup(Cache cache, bool hit) =>
+        Interlocked.Increment(ref CacheLookupCounts[(int)cache * 2 + (hit ? 0 : 1)]);
+
     /// <summary>Labels <c>cache</c> (key, role, status) and <c>result</c> (hit, miss).</summary>
-    public static readonly Counter<long> CacheLookups = Meter.CreateCounter<long>(
-        "cloud_providers_cache_lookups", description: "Read cache lookups.");
+    private static IEnumerable<Measurement<long>> ObserveCacheLookups()
+    {
+        for (var cache = 0; cache < CacheNames.Length; cache++)
+        {
+            var label = new KeyValuePair<string, object?>("cache", CacheNames[cache]);
+            yield return new(Volatile.Read(ref CacheLookupCounts[cache * 2]), label, new KeyValuePair<string, object?>("result", "hit"));
+            yield return new(Volatile.Read(ref CacheLookupCounts[cache * 2 + 1]), label, new KeyValuePair<string, object?>("result", "miss"));
+        }
+    }
 
     public static readonly Counter<long> CacheInvalidations = Meter.CreateCounter<long>(
         "cloud_providers_cache_invalidations", description: "Times the read caches were dropped because the data may have changed.");
@@ -46,6 +68,7 @@ internal static class ServiceMetrics
 
     static ServiceMetrics()
     {
+        Meter.CreateObservableCounter("cloud_providers_cache_lookups", ObserveCacheLookups, description: "Read cache lookups.");
         Meter.CreateObservableGauge("process_resident_memory_bytes", () => Environment.WorkingSet, unit: "By", description: "Resident memory.");
         Meter.CreateObservableCounter("process_cpu_seconds", () => Environment.CpuUsage.TotalTime.TotalSeconds, unit: "s", description: "CPU time, user and system.");
         Meter.CreateObservableGauge("process_start_time_seconds", () => StartTimeSeconds, unit: "s", description: "When the process started, in seconds since the Unix epoch.");

@@ -12,15 +12,12 @@ namespace CloudProviders.Storage;
 /// </summary>
 internal sealed class ReadCache(IChangeWatch changes, ApiKeyStore keys, TeamStore teams, CredentialStore credentials)
 {
-    private static readonly KeyValuePair<string, object?> Hit = new("result", "hit");
-    private static readonly KeyValuePair<string, object?> Miss = new("result", "miss");
-
     /// <summary>Entries per cache; a full cache starts over rather than grow (a flood of unknown keys stays bounded).</summary>
     public const int Capacity = 10_000;
 
-    private readonly GenerationCache<TokenHash, StoredKey?> _keys = new("key");
-    private readonly GenerationCache<(Guid, string), Role?> _roles = new("role");
-    private readonly GenerationCache<(Guid, string), CredentialStatus?> _statuses = new("status");
+    private readonly GenerationCache<TokenHash, StoredKey?> _keys = new(ServiceMetrics.Cache.Key);
+    private readonly GenerationCache<(Guid, string), Role?> _roles = new(ServiceMetrics.Cache.Role);
+    private readonly GenerationCache<(Guid, string), CredentialStatus?> _statuses = new(ServiceMetrics.Cache.Status);
     private long _lastGeneration;
 
     /// <summary>Looks for a change since the last request; pass the result to the lookups of this one.</summary>
@@ -48,21 +45,20 @@ internal sealed class ReadCache(IChangeWatch changes, ApiKeyStore keys, TeamStor
             state.credentials.Find(id.Item1, state.provider));
 
     /// <summary>A dictionary of entries tagged with the generation they were read at, never larger than <see cref="Capacity"/>.</summary>
-    /// <param name="name">The cache's label in the metrics.</param>
-    internal sealed class GenerationCache<TKey, TValue>(string name) where TKey : notnull
+    /// <param name="cache">The cache, as the metrics name it.</param>
+    internal sealed class GenerationCache<TKey, TValue>(ServiceMetrics.Cache cache) where TKey : notnull
     {
         private readonly ConcurrentDictionary<TKey, (long Generation, TValue Value)> _entries = new();
-        private readonly KeyValuePair<string, object?> _label = new("cache", name);
 
         /// <summary>The entry read at this generation, or a fresh read (from <paramref name="load"/>) remembered for it.</summary>
         public TValue GetOrLoad<TState>(long generation, TKey key, TState state, Func<TState, TKey, TValue> load)
         {
             if (_entries.TryGetValue(key, out var entry) && entry.Generation == generation)
             {
-                ServiceMetrics.CacheLookups.Add(1, _label, Hit);
+                ServiceMetrics.CountCacheLookup(cache, hit: true);
                 return entry.Value;
             }
-            ServiceMetrics.CacheLookups.Add(1, _label, Miss);
+            ServiceMetrics.CountCacheLookup(cache, hit: false);
             var value = load(state, key);
             if (_entries.Count >= Capacity)
             {

@@ -52,6 +52,13 @@ public sealed class MetricsTests : IDisposable
                 Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync(Status)).StatusCode);
             }
         }
+        // The first read of a key and of a status goes to the database, the next two come from the caches.
+        var (_, afterReads) = await Scrape(anonymous);
+        foreach (var cache in new[] { "key", "status" })
+        {
+            Assert.Equal(1, Delta(before, afterReads, $"cloud_providers_cache_lookups_total{{cache=\"{cache}\",result=\"miss\"}}"));
+            Assert.Equal(2, Delta(before, afterReads, $"cloud_providers_cache_lookups_total{{cache=\"{cache}\",result=\"hit\"}}"));
+        }
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(Status)).StatusCode);
         using (var garbage = server.Client("garbage"))
         {
@@ -93,7 +100,7 @@ public sealed class MetricsTests : IDisposable
         Assert.Equal(1, Delta(before, after, $"cloud_providers_http_requests_total{{{Route},method=\"DELETE\",status=\"200\",caller=\"jwt\"}}"));
         Assert.Equal(5, Delta(before, after, $"cloud_providers_http_requests_total{{{Route},method=\"GET\",status=\"401\",caller=\"anonymous\"}}"));
         Assert.Equal(1, Delta(before, after, "cloud_providers_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\",caller=\"anonymous\"}"));
-        Assert.Equal(1, Delta(before, after, "cloud_providers_http_requests_total{route=\"/metrics\",method=\"GET\",status=\"200\",caller=\"anonymous\"}"));
+        Assert.Equal(2, Delta(before, after, "cloud_providers_http_requests_total{route=\"/metrics\",method=\"GET\",status=\"200\",caller=\"anonymous\"}"));
         Assert.Equal(9, Delta(before, after, $"cloud_providers_http_request_duration_seconds_count{{{Route},method=\"GET\"}}"));
         Assert.Equal(9, Delta(before, after, $"cloud_providers_http_request_duration_seconds_bucket{{{Route},method=\"GET\",le=\"+Inf\"}}"));
         foreach (var reason in new[] { "missing", "malformed", "unknown_key", "revoked", "expired" })
