@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 
 namespace CloudProviders.Domain;
@@ -16,22 +17,18 @@ internal static class ApiKeys
 
     private const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+    /// <summary>Every bearer token that looks like a key is checked against it: a vectorized search.</summary>
+    private static readonly SearchValues<char> AlphabetCharacters = SearchValues.Create(Alphabet);
+
     public static string Generate(ApiKeyKind kind) =>
         string.Concat(kind.Name(), "-", new string(RandomNumberGenerator.GetItems<char>(Alphabet, SecretLength)));
 
     /// <summary>The kind of a well-formed key; null for anything else, including wrong case.</summary>
     public static ApiKeyKind? KindOf(ReadOnlySpan<char> token)
     {
-        if (token.Length != Length || token[2] != '-')
+        if (token.Length != Length || token[2] != '-' || token[3..].ContainsAnyExcept(AlphabetCharacters))
         {
             return null;
-        }
-        foreach (var c in token[3..])
-        {
-            if (!char.IsAsciiLetterOrDigit(c))
-            {
-                return null;
-            }
         }
         return ApiKeyKinds.Parse(token[..2]);
     }
