@@ -14,37 +14,43 @@ internal sealed record Caller(Actor Actor, Guid? KeyTeam, long Generation);
 internal sealed class Authenticator(ReadCache reads, JwtValidator jwt, TimeProvider time)
 {
     /// <returns>The caller; or none, and why, for a token that proves nothing (every such caller gets the same 401).</returns>
-    /// <remarks>A JWT is checked before storage is looked at, so a bad one is a 401 even while storage is down.</remarks>
-    public async ValueTask<(Caller? Caller, Refusal Refusal)> AuthenticateAsync(string token)
+    /// <remarks>
+    /// A key is found in memory (or by one read of the database) and completes at once; only a
+    /// JWT may wait, for its signing keys. A JWT is checked before storage is looked at, so a bad
+    /// one is a 401 even while storage is down.
+    /// </remarks>
+    public ValueTask<(Caller? Caller, Refusal Refusal)> AuthenticateAsync(string token) => BearerToken.Classify(token) switch
     {
-        switch (BearerToken.Classify(token))
+        TokenKind.ApiKey => new(AuthenticateKey(token)),
+        TokenKind.Jwt => AuthenticateUserAsync(token),
+        _ => new((null, Refusal.Malformed)),
+    };
+
+    private (Caller? Caller, Refusal Refusal) AuthenticateKey(string token)
+    {
+        var generation = reads.CheckForChanges();
+        if (reads.FindKey(TokenHash.Of(token), generation) is not { } key)
         {
-            case TokenKind.ApiKey:
-                var generation = reads.CheckForChanges();
-                if (reads.FindKey(TokenHash.Of(token), generation) is not { } key)
-                {
-                    return (null, Refusal.UnknownKey);
-                }
-                if (key.Revoked)
-                {
-                    return (null, Refusal.Revoked);
-                }
-                if (IsExpired(key.ExpiresAt))
-                {
-                    return (null, Refusal.Expired);
-                }
-                var kind = key.Owner.Kind == ApiKeyKind.Dk ? ActorKind.Dk : ActorKind.Sk;
-                return (new Caller(new Actor(kind, key.Owner.Prefix), key.Owner.TeamId, generation), default);
-
-            case TokenKind.Jwt:
-                var (subject, refusal) = await jwt.ValidateAsync(token).ConfigureAwait(false);
-                return subject is not null
-                    ? (new Caller(new Actor(ActorKind.Jwt, subject), null, reads.CheckForChanges()), default)
-                    : (null, refusal);
-
-            default:
-                return (null, Refusal.Malformed);
+            return (null, Refusal.UnknownKey);
         }
+        if (key.Revoked)
+        {
+            return (null, Refusal.Revoked);
+        }
+        if (IsExpired(key.ExpiresAt))
+        {
+            return (null, Refusal.Expired);
+        }
+        var kind = key.Owner.Kind == ApiKeyKind.Dk ? ActorKind.Dk : ActorKind.Sk;
+        return (new Caller(new Actor(kind, key.Owner.Prefix), key.Owner.TeamId, generation), default);
+    }
+
+    private async ValueTask<(Caller? Caller, Refusal Refusal)> AuthenticateUserAsync(string token)
+    {
+        var (subject, refusal) = await jwt.ValidateAsync(token).ConfigureAwait(false);
+        return subject is not null
+            ? (new Caller(new Actor(ActorKind.Jwt, subject), null, reads.CheckForChanges()), default)
+            : (null, refusal);
     }
 
     /// <summary>A key past its expiry is refused from that second on, whether its row is cached or not.</summary>

@@ -13,14 +13,27 @@ internal sealed class CallerResolution(Authenticator authenticator, AccessPolicy
 {
     public const string TeamHeader = "X-Team-ID";
 
-    public async ValueTask<(TeamAccess? Access, ErrorReply? Error)> ResolveAsync(HttpContext context, Permission permission)
+    /// <remarks>Completes at once unless the token is a JWT whose signing keys must be waited for.</remarks>
+    public ValueTask<(TeamAccess? Access, ErrorReply? Error)> ResolveAsync(HttpContext context, Permission permission)
     {
-        var request = context.Request;
-        if (!BearerToken.TryRead(request.Headers.Authorization, out var token))
+        var authorization = context.Request.Headers.Authorization;
+        if (!BearerToken.TryRead(authorization, out var token))
         {
-            return Refuse(request.Headers.Authorization.Count == 0 ? Refusal.Missing : Refusal.Malformed);
+            return new(Refuse(authorization.Count == 0 ? Refusal.Missing : Refusal.Malformed));
         }
-        var (caller, refusal) = await authenticator.AuthenticateAsync(token).ConfigureAwait(false);
+        var authentication = authenticator.AuthenticateAsync(token);
+        return authentication.IsCompletedSuccessfully
+            ? new(Resolve(context, permission, authentication.Result))
+            : ResolveAfterAsync(context, permission, authentication);
+    }
+
+    private async ValueTask<(TeamAccess?, ErrorReply?)> ResolveAfterAsync(
+        HttpContext context, Permission permission, ValueTask<(Caller?, Refusal)> authentication) =>
+        Resolve(context, permission, await authentication.ConfigureAwait(false));
+
+    private (TeamAccess?, ErrorReply?) Resolve(HttpContext context, Permission permission, (Caller? Caller, Refusal Refusal) authentication)
+    {
+        var (caller, refusal) = authentication;
         if (caller is null)
         {
             return Refuse(refusal);
@@ -35,7 +48,7 @@ internal sealed class CallerResolution(Authenticator authenticator, AccessPolicy
         }
         else
         {
-            var header = request.Headers[TeamHeader];
+            var header = context.Request.Headers[TeamHeader];
             if (header.Count != 1 || !TeamId.TryParse(header[0], out teamId))
             {
                 return (null, ErrorReply.BadRequest($"The {TeamHeader} header is required: exactly one team UUID."));

@@ -19,8 +19,8 @@ internal static class CredentialEndpoints
         StatusCodes.Status405MethodNotAllowed, StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable,
     ];
 
-    /// <summary>Each status's body, serialized once: the cache hands out one instance per change.</summary>
-    private static readonly ConditionalWeakTable<CredentialStatus, byte[]> Bodies = [];
+    /// <summary>Each status's reply, serialized once: the cache hands out one instance per change.</summary>
+    private static readonly ConditionalWeakTable<CredentialStatus, JsonBytesReply> Replies = [];
 
     public static RouteGroupBuilder MapCredentialApi(this IEndpointRouteBuilder routes)
     {
@@ -60,7 +60,7 @@ internal static class CredentialEndpoints
 
     private static Results<JsonBytesReply, ErrorReply> GetStatus(TeamAccess access, ReadCache reads) =>
         reads.FindStatus(access.TeamId, Provider.ComfyCloud, access.Generation) is { } status
-            ? new JsonBytesReply(Bodies.GetValue(status, static s => JsonSerializer.SerializeToUtf8Bytes(StatusBody.From(s), WireJsonContext.Default.StatusBody)))
+            ? Replies.GetValue(status, static s => new JsonBytesReply(JsonSerializer.SerializeToUtf8Bytes(StatusBody.From(s), WireJsonContext.Default.StatusBody)))
             : ErrorReply.NotFound(NoCredential);
 
     /// <summary>Creates or replaces the team's key, after 415, 413 and 400 for the body.</summary>
@@ -87,20 +87,30 @@ internal static class CredentialEndpoints
     /// then 503 for a change on a read-only replica, then the handler with the resolved team.
     /// </summary>
     private static Func<HttpContext, ValueTask<IResult>> Authorized(
-        CallerResolution callers, Database database, StorageStartup storage, Permission permission, Func<TeamAccess, HttpRequest, ValueTask<IResult>> handler) =>
-        async context =>
+        CallerResolution callers, Database database, StorageStartup storage, Permission permission, Func<TeamAccess, HttpRequest, ValueTask<IResult>> handler)
+    {
+        return context =>
         {
             if (!storage.IsReady)
             {
                 // Nobody can be identified before the database is: not even a 401 is known yet.
-                return ErrorReply.StorageUnavailable();
+                return new(ErrorReply.StorageUnavailable());
             }
-            var (access, error) = await callers.ResolveAsync(context, permission);
-            return access is null ? error!
-                : permission == Permission.Manage && database.ReadOnly
-                    ? new ErrorReply(StatusCodes.Status503ServiceUnavailable, "This replica is read-only: send PUT and DELETE to the primary.")
-                    : await handler(access, context.Request);
+            // Most callers are known at once (a key, a JWT whose signing keys are loaded): then
+            // the handler runs without a state machine of this layer's own.
+            var resolution = callers.ResolveAsync(context, permission);
+            return resolution.IsCompletedSuccessfully ? Serve(resolution.Result, context.Request) : ServeAfterAsync(resolution, context.Request);
         };
+
+        ValueTask<IResult> Serve((TeamAccess? Access, ErrorReply? Error) resolution, HttpRequest request) =>
+            resolution.Access is not { } access ? new(resolution.Error!)
+                : permission == Permission.Manage && database.ReadOnly
+                    ? new(new ErrorReply(StatusCodes.Status503ServiceUnavailable, "This replica is read-only: send PUT and DELETE to the primary."))
+                    : handler(access, request);
+
+        async ValueTask<IResult> ServeAfterAsync(ValueTask<(TeamAccess?, ErrorReply?)> resolution, HttpRequest request) =>
+            await Serve(await resolution.ConfigureAwait(false), request).ConfigureAwait(false);
+    }
 
     private static JsonReply<StatusBody> Status(CredentialStatus status) =>
         new(StatusBody.From(status), WireJsonContext.Default.StatusBody);
