@@ -20,11 +20,17 @@ internal static class Sha256
     [ThreadStatic]
     private static Sha256Digest? t_digest;
 
+    /// <summary>OpenSSL's context for longer inputs, one per thread, reset rather than made anew for each.</summary>
+    [ThreadStatic]
+    private static IncrementalHash? t_platform;
+
     public static void HashData(ReadOnlySpan<byte> data, Span<byte> hash)
     {
         if (data.Length > OneBlock)
         {
-            SHA256.HashData(data, hash);
+            var platform = t_platform ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            platform.AppendData(data);
+            platform.GetHashAndReset(hash);
             return;
         }
         // DoFinal resets the digest, so each thread reuses one.
