@@ -249,6 +249,22 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def interleaved(runs, rounds):
+    """Runs each (key, run) once per round, in reverse order every other round, so that a drift
+    of the machine's speed during a round lands on every key alike; returns each key's results."""
+    results = {key: [] for key, _ in runs}
+    for number in range(rounds):
+        for key, run in (runs if number % 2 == 0 else runs[::-1]):
+            results[key].append(run())
+    return results
+
+
+def paired_share(numerators, denominators):
+    """The median over rounds of each round's ratio: two figures from one round are measured
+    within seconds of each other, and what the machine does meanwhile moves both."""
+    return statistics.median(n / d for n, d in zip(numerators, denominators))
+
+
 def metrics_rows(args, aot, env, sk, token):
     """The shipped build with metrics on (the default) and off, interleaved: what /metrics costs."""
     print("Metrics on and off, interleaved...", file=sys.stderr)
@@ -264,21 +280,32 @@ def metrics_rows(args, aot, env, sk, token):
     try:
         for name in envs:
             wait_ready(ports[name], sk)
-        runs = {(name, kind): [] for name in envs for kind in ("sk", "jwt")}
-        for _ in range(args.rounds):
-            for name in envs:
-                runs[(name, "sk")].append(wrk(ports[name], STATUS, sk, args.duration)[0])
-                runs[(name, "jwt")].append(wrk(ports[name], STATUS, token, args.duration, team=TEAM)[0])
+        runs = interleaved([((name, kind), lambda name=name, kind=kind: status_rps(ports[name], kind, sk, token, args.duration))
+                            for kind in ("sk", "jwt") for name in envs], args.rounds)
     finally:
         for process in servers.values():
             stop(process)
     rows = [(f"Cold start, metrics on / off (median of {args.runs})",
              f"{statistics.median(cold['on']):.1f} ms / {statistics.median(cold['off']):.1f} ms", "")]
     for kind, label in (("sk", "sk key"), ("jwt", "HS256 JWT")):
-        on, off = statistics.median(runs[("on", kind)]), statistics.median(runs[("off", kind)])
-        rows.append((f"Status, {label}, metrics on / off (median of {args.rounds} interleaved rounds)",
-                     f"{on:,.0f} / {off:,.0f} req/s ({on / off:.0%})", ""))
+        on, off = runs[("on", kind)], runs[("off", kind)]
+        rows.append((f"Status, {label}, metrics on / off (medians of {args.rounds} interleaved rounds; the share paired by round)",
+                     f"{statistics.median(on):,.0f} / {statistics.median(off):,.0f} req/s ({paired_share(on, off):.0%})", ""))
     return rows
+
+
+def wrk_status(port, kind, sk, token, duration):
+    """wrk's figures on /healthz, or on the status endpoint with the sk key or the JWT."""
+    if kind == "healthz":
+        return wrk(port, "/healthz", None, duration)
+    if kind == "sk":
+        return wrk(port, STATUS, sk, duration)
+    return wrk(port, STATUS, token, duration, team=TEAM)
+
+
+def status_rps(port, kind, sk, token, duration):
+    """Requests per second on /healthz, or on the status endpoint with the sk key or the JWT."""
+    return wrk_status(port, kind, sk, token, duration)[0]
 
 
 def request_log_rows(args, aot, env, sk, token):
@@ -290,20 +317,16 @@ def request_log_rows(args, aot, env, sk, token):
     try:
         for name in envs:
             wait_ready(ports[name], sk)
-        runs = {(name, kind): [] for name in envs for kind in ("healthz", "sk", "jwt")}
-        for _ in range(args.rounds):
-            for name in envs:
-                runs[(name, "healthz")].append(wrk(ports[name], "/healthz", None, args.duration)[0])
-                runs[(name, "sk")].append(wrk(ports[name], STATUS, sk, args.duration)[0])
-                runs[(name, "jwt")].append(wrk(ports[name], STATUS, token, args.duration, team=TEAM)[0])
+        runs = interleaved([((name, kind), lambda name=name, kind=kind: status_rps(ports[name], kind, sk, token, args.duration))
+                            for kind in ("healthz", "sk", "jwt") for name in envs], args.rounds)
     finally:
         for process in servers.values():
             stop(process)
     rows = []
     for kind, label in (("healthz", "/healthz"), ("sk", "status, sk key"), ("jwt", "status, HS256 JWT")):
-        on, off = statistics.median(runs[("on", kind)]), statistics.median(runs[("off", kind)])
-        rows.append((f"{label}, request log on / off (median of {args.rounds} interleaved rounds)",
-                     f"{on:,.0f} / {off:,.0f} req/s ({on / off:.0%})", ""))
+        on, off = runs[("on", kind)], runs[("off", kind)]
+        rows.append((f"{label}, request log on / off (medians of {args.rounds} interleaved rounds; the share paired by round)",
+                     f"{statistics.median(on):,.0f} / {statistics.median(off):,.0f} req/s ({paired_share(on, off):.0%})", ""))
     return rows
 
 
@@ -341,20 +364,18 @@ def postgres_table(args, aot, sqlite_env, sk_sqlite, token):
         wait_ready(ports["postgres"], sk)
         time.sleep(1)
         idle = {name: rss_mb(process.pid) for name, process in servers.items()}
-        runs = {(name, kind): [] for name in servers for kind in ("sk", "jwt")}
         keys = {"sqlite": sk_sqlite, "postgres": sk}
-        for _ in range(args.rounds):
-            for name in servers:
-                runs[(name, "sk")].append(wrk(ports[name], STATUS, keys[name], args.duration)[0])
-                runs[(name, "jwt")].append(wrk(ports[name], STATUS, token, args.duration, team=TEAM)[0])
+        runs = interleaved([((name, kind), lambda name=name, kind=kind: status_rps(ports[name], kind, keys[name], token, args.duration))
+                            for kind in ("sk", "jwt") for name in servers], args.rounds)
     finally:
         for process in servers.values():
             stop(process)
     rows.append(("RSS idle after start", f"{idle['sqlite']:.1f} MB", f"{idle['postgres']:.1f} MB"))
     for kind, label in (("sk", "Status, sk key"), ("jwt", "Status, HS256 JWT")):
-        sqlite_rps, pg_rps = statistics.median(runs[("sqlite", kind)]), statistics.median(runs[("postgres", kind)])
-        rows.append((f"{label} (wrk, 32 connections, median of {args.rounds} interleaved rounds)",
-                     f"{sqlite_rps:,.0f} req/s", f"{pg_rps:,.0f} req/s ({pg_rps / sqlite_rps:.0%} of SQLite's)"))
+        sqlite_rps, pg_rps = runs[("sqlite", kind)], runs[("postgres", kind)]
+        rows.append((f"{label} (wrk, 32 connections, medians of {args.rounds} interleaved rounds; the share paired by round)",
+                     f"{statistics.median(sqlite_rps):,.0f} req/s",
+                     f"{statistics.median(pg_rps):,.0f} req/s ({paired_share(pg_rps, sqlite_rps):.0%} of SQLite's)"))
 
     print(f"PostgreSQL: propagation between two instances, {args.changes} changes each...", file=sys.stderr)
     puts, revokes = propagation(binary, env, args.changes)
@@ -386,7 +407,7 @@ def main():
     parser.add_argument("--postgres", help="the -p:Postgres=true build, measured on PostgreSQL beside the default build")
     parser.add_argument("--postgres-connection", help="a connection string to a PostgreSQL database the benchmark may fill")
     parser.add_argument("--changes", type=int, default=200, help="changes per kind for the propagation latency")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=5,
                         help="rounds of the three throughput runs, interleaved; the table gives their medians")
     args = parser.parse_args()
 
@@ -449,24 +470,23 @@ def main():
             figures = {}
             # The three endpoints interleaved, round after round, so that a noisy moment on the
             # machine lands on all of them alike; each figure is the median of its rounds.
-            rounds = {"sk": [], "jwt": [], "healthz": []}
+            runs = [(kind, lambda kind=kind: wrk_status(port, kind, sk, token, args.duration)) for kind in ("sk", "jwt", "healthz")]
             ceiling = None
             if name == "aot":
                 # The bare host's constant route on the same core, in the same rounds: the framework's ceiling.
-                rounds["floor"] = []
                 ceiling_port = free_port()
                 ceiling = start(floor, env, ceiling_port, core=SERVER_CORE)
                 wait_ready(ceiling_port, None)
-            for _ in range(args.rounds):
-                rounds["sk"].append(wrk(port, STATUS, sk, args.duration))
-                rounds["jwt"].append(wrk(port, STATUS, token, args.duration, team=TEAM))
-                rounds["healthz"].append(wrk(port, "/healthz", None, args.duration))
-                if ceiling is not None:
-                    rounds["floor"].append(wrk(ceiling_port, STATUS, None, args.duration))
+                runs.append(("floor", lambda: wrk(ceiling_port, STATUS, None, args.duration)))
+            rounds = interleaved(runs, args.rounds)
             if ceiling is not None:
                 stop(ceiling)
-            for key, runs in rounds.items():
-                figures[key] = tuple(statistics.median(run[i] for run in runs) for i in range(3))
+            for key, results_of_key in rounds.items():
+                figures[key] = tuple(statistics.median(run[i] for run in results_of_key) for i in range(3))
+            if name == "aot":
+                # Each round's share of the ceiling, measured within seconds of it; the median of those.
+                floors = [run[0] for run in rounds["floor"]]
+                figures["shares"] = {kind: paired_share([run[0] for run in rounds[kind]], floors) for kind in ("healthz", "sk", "jwt")}
             if name == "aot":
                 # Timing of refusals: a key nobody has, and a real key's id with the wrong secret.
                 figures["unknown"] = wrk(port, STATUS, "sk-" + "u" * 43, args.duration, expect_errors=True)
@@ -497,9 +517,9 @@ def main():
         results[name] = results[name] + (results[name][2]["sk"][0] / ceiling, results[name][2]["jwt"][0] / ceiling)
     rows.append(("Status / healthz throughput (sk, JWT)", f"{results['aot'][5]:.0%}, {results['aot'][6]:.0%}", f"{results['jit'][5]:.0%}, {results['jit'][6]:.0%}"))
     rows.append(("The bare host's constant route, the framework's ceiling (wrk, 32 connections, same rounds)", rps("aot", "floor"), ""))
-    ceiling = results["aot"][2]["floor"][0]
-    rows.append(("Share of that ceiling: /healthz, status with sk, status with JWT",
-                 f"{results['aot'][2]['healthz'][0] / ceiling:.0%}, {results['aot'][2]['sk'][0] / ceiling:.0%}, {results['aot'][2]['jwt'][0] / ceiling:.0%}", ""))
+    shares = results["aot"][2]["shares"]
+    rows.append(("Share of that ceiling, paired by round (the median of each round's ratio): /healthz, status with sk, status with JWT",
+                 f"{shares['healthz']:.0%}, {shares['sk']:.0%}, {shares['jwt']:.0%}", ""))
     unknown, wrong = results["aot"][2]["unknown"], results["aot"][2]["wrong"]
     rows.append(("401 timing: unknown key vs a real key id with the wrong secret (p50, p99)",
                  f"{unknown[2]:.3f} / {unknown[1]:.2f} ms vs {wrong[2]:.3f} / {wrong[1]:.2f} ms", ""))
