@@ -12,15 +12,8 @@ command -v valgrind >/dev/null || missing+=(valgrind)
 command -v clang >/dev/null || missing+=(clang)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 command -v python3 >/dev/null || missing+=(python3)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "Counting instructions needs: ${missing[*]} (sudo apt-get install -y ${missing[*]})" >&2
-    exit 1
-  fi
-fi
+source bench/install.sh
+install_missing "Counting instructions" "${missing[@]}"
 
 out=artifacts/instructions
 rm -rf "$out"
