@@ -280,6 +280,20 @@ def paired_share(numerators, denominators):
     return statistics.median(n / d for n, d in zip(numerators, denominators))
 
 
+def on_and_off(args, aot, envs, sk, token, kinds):
+    """One server per environment, on the same core; req/s for each kind, interleaved by round."""
+    ports = {name: free_port() for name in envs}
+    servers = {name: start(aot, envs[name], ports[name], core=SERVER_CORE) for name in envs}
+    try:
+        for name in envs:
+            wait_ready(ports[name], sk)
+        return interleaved([((name, kind), lambda name=name, kind=kind: status_rps(ports[name], kind, sk, token, args.duration))
+                            for kind in kinds for name in envs], args.rounds)
+    finally:
+        for process in servers.values():
+            stop(process)
+
+
 def metrics_rows(args, aot, env, sk, token):
     """The shipped build with metrics on (the default) and off, interleaved: what /metrics costs."""
     print("Metrics on and off, interleaved...", file=sys.stderr)
@@ -290,16 +304,7 @@ def metrics_rows(args, aot, env, sk, token):
     for _ in range(args.runs):
         for name in envs:
             cold[name].append(cold_start_ms(aot, envs[name], sk))
-    ports = {name: free_port() for name in envs}
-    servers = {name: start(aot, envs[name], ports[name], core=SERVER_CORE) for name in envs}
-    try:
-        for name in envs:
-            wait_ready(ports[name], sk)
-        runs = interleaved([((name, kind), lambda name=name, kind=kind: status_rps(ports[name], kind, sk, token, args.duration))
-                            for kind in ("sk", "jwt") for name in envs], args.rounds)
-    finally:
-        for process in servers.values():
-            stop(process)
+    runs = on_and_off(args, aot, envs, sk, token, ("sk", "jwt"))
     rows = [(f"Cold start, metrics on / off (median of {args.runs})",
              f"{statistics.median(cold['on']):.1f} ms / {statistics.median(cold['off']):.1f} ms", "")]
     for kind, label in (("sk", "sk key"), ("jwt", "HS256 JWT")):
@@ -327,16 +332,7 @@ def request_log_rows(args, aot, env, sk, token):
     """The shipped build with its request log (the default, one line per request) and without it, interleaved."""
     print("Request log on and off, interleaved...", file=sys.stderr)
     envs = {"on": env, "off": dict(env, Logging__LogLevel__Default="Warning")}
-    ports = {name: free_port() for name in envs}
-    servers = {name: start(aot, envs[name], ports[name], core=SERVER_CORE) for name in envs}
-    try:
-        for name in envs:
-            wait_ready(ports[name], sk)
-        runs = interleaved([((name, kind), lambda name=name, kind=kind: status_rps(ports[name], kind, sk, token, args.duration))
-                            for kind in ("healthz", "sk", "jwt") for name in envs], args.rounds)
-    finally:
-        for process in servers.values():
-            stop(process)
+    runs = on_and_off(args, aot, envs, sk, token, ("healthz", "sk", "jwt"))
     rows = []
     for kind, label in (("healthz", "/healthz"), ("sk", "status, sk key"), ("jwt", "status, HS256 JWT")):
         on, off = runs[("on", kind)], runs[("off", kind)]

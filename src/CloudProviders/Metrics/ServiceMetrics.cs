@@ -29,14 +29,15 @@ internal static class ServiceMetrics
     /// <summary>The read caches, as the <c>cache</c> label of <c>cloud_providers_cache_lookups</c> names them.</summary>
     public enum Cache { Key, Role, Status }
 
+    /// <summary>The <see cref="Cache"/> values' label values, in their order.</summary>
+    private static readonly string[] CacheNames = ["key", "role", "status"];
+
     /// <summary>
     /// Hits and misses per cache. Two or three lookups make every request, so each is one atomic
     /// increment here, read by an observable counter at collection time, rather than a
     /// measurement of its own.
     /// </summary>
-    private static readonly long[] CacheLookupCounts = new long[3 * 2];
-
-    private static readonly string[] CacheNames = ["key", "role", "status"];
+    private static readonly long[] CacheLookupCounts = new long[CacheNames.Length * 2];
 
     public static void CountCacheLookup(Cache cache, bool hit) =>
         Interlocked.Increment(ref CacheLookupCounts[(int)cache * 2 + (hit ? 0 : 1)]);
