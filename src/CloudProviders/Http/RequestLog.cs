@@ -81,23 +81,14 @@ internal static class RequestLog
     /// <summary>
     /// 128 random bits in 32 hex digits: unique enough to find a request by, and no secret, so the
     /// fast generator will do (the cryptographic one costs a call into OpenSSL and a syscall on
-    /// every request). The digits are written here: the runtime's vectorized bytes-to-hex is not
-    /// compiled for the baseline instruction set, and its fallback costs more than the log line.
+    /// every request).
     /// </summary>
     private static string NewId()
     {
         Span<byte> bits = stackalloc byte[16];
         Random.Shared.NextBytes(bits);
-        Span<char> id = stackalloc char[32];
-        for (var i = 0; i < bits.Length; i++)
-        {
-            id[2 * i] = HexDigits[bits[i] >> 4];
-            id[2 * i + 1] = HexDigits[bits[i] & 0xF];
-        }
-        return new string(id);
+        return Convert.ToHexStringLower(bits);
     }
-
-    private const string HexDigits = "0123456789abcdef";
 
     /// <summary>The caller's kind, once known: one shared instance per kind, so recording it allocates nothing.</summary>
     private sealed class CallerKind(string name)
