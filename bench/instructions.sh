@@ -19,10 +19,12 @@ out=artifacts/instructions
 rm -rf "$out"
 mkdir -p "$out"
 # Symbols kept, so that callgrind can name functions; their DWARF is dropped, as this Valgrind
-# does not read the version the linker writes.
+# does not read the version the linker writes. The native build goes to a folder of its own: in
+# the usual one, the next plain publish would find it up to date and ship it unstripped.
 publish() {
   local project=$1 name=$2
-  if ! dotnet publish "$project" -c Release -r linux-x64 -p:StripSymbols=false -o "$out/$name.full" > "$out/publish.log" 2>&1; then
+  if ! dotnet publish "$project" -c Release -r linux-x64 -p:StripSymbols=false -p:NativeIntermediateOutputPath="$PWD/$out/$name.native/" \
+      -o "$out/$name.full" > "$out/publish.log" 2>&1; then
     cat "$out/publish.log" >&2
     exit 1
   fi
