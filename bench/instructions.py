@@ -17,21 +17,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import COMFY_KEY, STATUS, TEAM, cli, env_for, free_port, get, jwt  # noqa: E402
+from bench import COMFY_KEY, STATUS, TEAM, cli, env_for, free_port, get, jwt, wrk  # noqa: E402
 
 OWN_CODE = "cloud_providers_CloudProviders_"
-
-
-def requests_served(port, path, token, seconds, team=None):
-    command = ["wrk", "-t1", "-c16", f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"]
-    if token:
-        command[-1:-1] = ["-H", f"Authorization: Bearer {token}"]
-    if team:
-        command[-1:-1] = ["-H", f"X-Team-ID: {team}"]
-    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
-    if "Non-2xx" in output or "Socket errors" in output:
-        sys.exit(f"wrk saw failures on {path}: {output}")
-    return int(re.search(r"(\d+) requests in", output).group(1))
 
 
 def inclusive_costs(dump):
@@ -81,9 +69,9 @@ def measure(binary, env, path, token, team, seconds, work):
             if time.time() > deadline:
                 sys.exit(f"{binary} did not start under valgrind within 180 s")
             time.sleep(0.2)
-        requests_served(port, path, token, 5, team)
+        wrk(port, path, token, 5, connections=16, team=team)
         subprocess.run(["callgrind_control", "-z", str(server.pid)], capture_output=True, check=True)
-        served = requests_served(port, path, token, seconds, team)
+        served = wrk(port, path, token, seconds, connections=16, team=team)[3]
         subprocess.run(["callgrind_control", "-d", str(server.pid)], capture_output=True, check=True)
     finally:
         server.kill()

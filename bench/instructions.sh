@@ -12,6 +12,7 @@ command -v valgrind >/dev/null || missing+=(valgrind)
 command -v clang >/dev/null || missing+=(clang)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 command -v python3 >/dev/null || missing+=(python3)
+command -v taskset >/dev/null || missing+=(util-linux)
 source bench/install.sh
 install_missing "Counting instructions" "${missing[@]}"
 

@@ -85,9 +85,9 @@ internal static class RequestLog
     /// </summary>
     private static string NewId()
     {
-        Span<byte> bits = stackalloc byte[16];
-        Random.Shared.NextBytes(bits);
-        return Convert.ToHexStringLower(bits);
+        Span<byte> bytes = stackalloc byte[16];
+        Random.Shared.NextBytes(bytes);
+        return Convert.ToHexStringLower(bytes);
     }
 
     /// <summary>The caller's kind, once known: one shared instance per kind, so recording it allocates nothing.</summary>

@@ -90,14 +90,7 @@ internal static class ConsoleLog
         {
             var line = t_line ??= new ArrayBufferWriter<byte>(256);
             line.ResetWrittenCount();
-            if (_json)
-            {
-                WriteJson(line, logger.Category, level, eventId, state, exception, formatter(state, exception));
-            }
-            else
-            {
-                WritePlain(line, logger.CategoryUtf8, level, eventId, state, exception, formatter);
-            }
+            Format(line, logger.Category, logger.CategoryUtf8, level, eventId, state, exception, formatter);
             // Warnings and worse are rare and wanted at once; request lines go with their batch.
             _lines.Append(line.WrittenSpan, urgent: level >= LogLevel.Warning);
         }
@@ -105,18 +98,26 @@ internal static class ConsoleLog
         /// <summary>The line that tells of lines dropped while the output was not read.</summary>
         private byte[] DroppedLine(long count)
         {
+            const string category = "CloudProviders.Logging";
             var line = new ArrayBufferWriter<byte>(256);
             var message = $"{count} log lines were dropped: the output was not read fast enough.";
-            const string category = "CloudProviders.Logging";
+            Format(line, category, Encoding.UTF8.GetBytes(category), LogLevel.Warning, default, message, null, static (text, _) => text);
+            return line.WrittenSpan.ToArray();
+        }
+
+        /// <param name="categoryUtf8">The category as the plain layout writes it.</param>
+        private void Format<TState>(
+            ArrayBufferWriter<byte> line, string category, byte[] categoryUtf8, LogLevel level, EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter)
+        {
             if (_json)
             {
-                WriteJson(line, category, LogLevel.Warning, default, (object?)null, null, message);
+                WriteJson(line, category, level, eventId, state, exception, formatter(state, exception));
             }
             else
             {
-                WritePlain(line, Encoding.UTF8.GetBytes(category), LogLevel.Warning, default, message, null, static (text, _) => text);
+                WritePlain(line, categoryUtf8, level, eventId, state, exception, formatter);
             }
-            return line.WrittenSpan.ToArray();
         }
 
         private static void WritePlain<TState>(ArrayBufferWriter<byte> line, byte[] category, LogLevel level, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
