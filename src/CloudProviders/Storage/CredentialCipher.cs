@@ -1,9 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using CloudProviders.Domain;
-using Org.BouncyCastle.Crypto.Digests;
-using Org.BouncyCastle.Crypto.Macs;
-using Org.BouncyCastle.Crypto.Parameters;
 
 namespace CloudProviders.Storage;
 
@@ -87,15 +84,7 @@ internal sealed class CredentialCipher
     }
 
     /// <summary>HMAC-SHA256 under the key of a fixed label, in managed code, so that start-up need not load OpenSSL.</summary>
-    private static byte[] CheckValueOf(byte[] key)
-    {
-        var mac = new HMac(new Sha256Digest());
-        mac.Init(new KeyParameter(key));
-        mac.BlockUpdate("cloud-providers/master-key-check/v1"u8);
-        var value = new byte[mac.GetMacSize()];
-        mac.DoFinal(value, 0);
-        return value;
-    }
+    private static byte[] CheckValueOf(byte[] key) => Sha256.Hmac(key, "cloud-providers/master-key-check/v1"u8);
 
     private static byte[] AssociatedData(Guid teamId, string providerId) =>
         Encoding.UTF8.GetBytes($"cloud-providers/v1\n{TeamId.Format(teamId)}\n{providerId}");

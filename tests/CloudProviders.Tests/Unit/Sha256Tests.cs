@@ -5,7 +5,11 @@ using CsCheck;
 
 namespace CloudProviders.Tests.Unit;
 
-/// <summary>The request path's SHA-256 agrees with the platform's on both of its paths (managed up to one block), so stored key hashes still match.</summary>
+/// <summary>
+/// The request path's SHA-256 agrees with the platform's on both of its paths (managed up to one
+/// block), so stored key hashes still match; the managed HMAC agrees too, so stored master key
+/// check values still match.
+/// </summary>
 public sealed class Sha256Tests
 {
     [Theory]
@@ -31,4 +35,22 @@ public sealed class Sha256Tests
         var key = ApiKeys.Generate(ApiKeyKind.Sk);
         Assert.Equal(SHA256.HashData(Encoding.ASCII.GetBytes(key)), TokenHash.Of(key).ToArray());
     }
+
+    [Fact]
+    public void Hmac_known_answer_from_RFC_4231_matches()
+    {
+        var key = Enumerable.Repeat((byte)0x0b, 20).ToArray();
+        Assert.Equal(
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+            Convert.ToHexStringLower(Sha256.Hmac(key, "Hi There"u8)));
+    }
+
+    [Fact]
+    public void Any_hmac_is_the_platforms_across_block_boundaries() =>
+        Gen.Select(Gen.Byte.Array[0, 64], Gen.Byte.Array[0, 300]).Sample((key, message) =>
+            Sha256.Hmac(key, message).AsSpan().SequenceEqual(HMACSHA256.HashData(key, message)), iter: 3_000);
+
+    [Fact]
+    public void A_key_longer_than_a_block_is_refused() =>
+        Assert.Throws<ArgumentException>(() => Sha256.Hmac(new byte[65], "x"u8));
 }
