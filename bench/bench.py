@@ -16,11 +16,14 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 
 TEAM = "0190d9b8-7c1e-7a2b-9c3d-4e5f60718293"
 STATUS = "/api/v1/cloud-providers/comfy-cloud"
 ISSUER, AUDIENCE, SECRET = "https://idp.bench", "cloud-providers", "bench-secret-that-is-at-least-32-bytes!"
 COMFY_KEY = "comfyui-" + "0123456789abcdef" * 4
+# The gen0 budget that NativeStartup.props fixes (GCgen0size, in hex: 0x300000 bytes).
+GEN0_BUDGET = 0x300000
 SERVER_CORE, CLIENT_CORE = "0", "1"
 
 
@@ -69,6 +72,13 @@ def get(port, path, token=None, timeout=5.0):
         s.sendall((request + "\r\n").encode())
         head = s.recv(64)
     return int(head.split(b" ", 2)[1])
+
+
+def allocated_bytes(port):
+    """The bytes the server has allocated so far, from its own /metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return float(re.search(r"^dotnet_gc_allocated_bytes_total (\S+)$", text, re.M).group(1))
 
 
 def start(binary, env, port, core=None):
@@ -505,6 +515,13 @@ def main():
                 figures["cpu_shares"] = {kind: paired_share(floor_cpu, [run[4] for run in rounds[kind]]) for kind in ("healthz", "sk", "jwt")}
                 figures["cpu"] = {kind: statistics.median(run[4] for run in rounds[kind]) for kind in ("healthz", "sk", "jwt", "floor")}
             if name == "aot":
+                # What a request allocates: how often it fills the gen0 budget, so how often the
+                # garbage collector stops the requests in flight.
+                figures["allocated"] = {}
+                for kind in ("healthz", "sk", "jwt"):
+                    before = allocated_bytes(port)
+                    answered = wrk_status(port, kind, sk, token, args.duration)[3]
+                    figures["allocated"][kind] = (allocated_bytes(port) - before) / answered
                 # Timing of refusals: a key nobody has, and a real key's id with the wrong secret.
                 figures["unknown"] = wrk(port, STATUS, "sk-" + "u" * 43, args.duration, expect_errors=True)
                 figures["wrong"] = wrk(port, STATUS, sk[:12] + "w" * 34, args.duration, expect_errors=True)
@@ -542,6 +559,9 @@ def main():
                  f"{cpu['healthz']:.1f}, {cpu['sk']:.1f}, {cpu['jwt']:.1f} and {cpu['floor']:.1f} us", ""))
     rows.append(("Share of the ceiling by CPU time per request, paired by round: /healthz, status with sk, status with JWT",
                  f"{cpu_shares['healthz']:.0%}, {cpu_shares['sk']:.0%}, {cpu_shares['jwt']:.0%}", ""))
+    allocated = results["aot"][2]["allocated"]
+    rows.append(("Bytes allocated per request, and so requests per gen0 collection (3 MB budget): /healthz, status with sk, status with JWT",
+                 ", ".join(f"{allocated[kind]:,.0f} B ({GEN0_BUDGET / allocated[kind]:,.0f})" for kind in ("healthz", "sk", "jwt")), ""))
     unknown, wrong = results["aot"][2]["unknown"], results["aot"][2]["wrong"]
     rows.append(("401 timing: unknown key vs a real key id with the wrong secret (p50, p99)",
                  f"{unknown[2]:.3f} / {unknown[1]:.2f} ms vs {wrong[2]:.3f} / {wrong[1]:.2f} ms", ""))

@@ -79,6 +79,7 @@ internal static class ServiceMetrics
             new Measurement<long>(GC.CollectionCount(1), new KeyValuePair<string, object?>("generation", "1")),
             new Measurement<long>(GC.CollectionCount(2), new KeyValuePair<string, object?>("generation", "2")),
         }, description: "Garbage collections, by generation.");
+        Meter.CreateObservableCounter("dotnet_gc_allocated_bytes", () => GC.GetTotalAllocatedBytes(), unit: "By", description: "Bytes allocated on the managed heap.");
         var version = typeof(ServiceMetrics).Assembly.GetName().Version?.ToString(3) ?? "unknown";
         Meter.CreateObservableGauge("cloud_providers_build_info", () => new Measurement<long>(1,
             new KeyValuePair<string, object?>("version", version),

@@ -114,6 +114,7 @@ public sealed class MetricsTests : IDisposable
         Assert.True(after["process_resident_memory_bytes"] > 1_000_000);
         Assert.True(after["process_start_time_seconds"] > DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds());
         Assert.Contains("dotnet_gc_collections_total{generation=\"0\"}", after.Keys);
+        Assert.True(Delta(before, after, "dotnet_gc_allocated_bytes_total") > 0);
         // Bounded labels: no path, team, user or key a client sent.
         foreach (var sent in new[] { "a1b2c3", Team, "alice", sk[..12], "garbage" })
         {
