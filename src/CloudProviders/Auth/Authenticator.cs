@@ -19,14 +19,14 @@ internal sealed class Authenticator(ReadCache reads, JwtValidator jwt, TimeProvi
     /// JWT may wait, for its signing keys. A JWT is checked before storage is looked at, so a bad
     /// one is a 401 even while storage is down.
     /// </remarks>
-    public ValueTask<(Caller? Caller, Refusal Refusal)> AuthenticateAsync(string token) => BearerToken.Classify(token) switch
+    public ValueTask<(Caller? Caller, Refusal Refusal)> AuthenticateAsync(ReadOnlyMemory<char> token) => BearerToken.Classify(token.Span) switch
     {
-        TokenKind.ApiKey => new(AuthenticateKey(token)),
+        TokenKind.ApiKey => new(AuthenticateKey(token.Span)),
         TokenKind.Jwt => AuthenticateUserAsync(token),
         _ => new((null, Refusal.Malformed)),
     };
 
-    private (Caller? Caller, Refusal Refusal) AuthenticateKey(string token)
+    private (Caller? Caller, Refusal Refusal) AuthenticateKey(ReadOnlySpan<char> token)
     {
         var generation = reads.CheckForChanges();
         if (reads.FindKey(TokenHash.Of(token), generation) is not { } key)
@@ -45,7 +45,7 @@ internal sealed class Authenticator(ReadCache reads, JwtValidator jwt, TimeProvi
         return (new Caller(new Actor(kind, key.Owner.Prefix), key.Owner.TeamId, generation), default);
     }
 
-    private async ValueTask<(Caller? Caller, Refusal Refusal)> AuthenticateUserAsync(string token)
+    private async ValueTask<(Caller? Caller, Refusal Refusal)> AuthenticateUserAsync(ReadOnlyMemory<char> token)
     {
         var (subject, refusal) = await jwt.ValidateAsync(token).ConfigureAwait(false);
         return subject is not null

@@ -15,9 +15,11 @@ internal static class BearerToken
     /// Exactly one Authorization header, <c>Bearer</c> in any case, one space, then a
     /// non-empty b64token. Anything else (tabs, extra spaces, a second header) is no token.
     /// </summary>
-    public static bool TryRead(StringValues authorization, out string token)
+    /// <param name="token">The token, as a slice of the header's value: a copy of it (a few
+    /// hundred bytes for a JWT) would be most of what a request allocates.</param>
+    public static bool TryRead(StringValues authorization, out ReadOnlyMemory<char> token)
     {
-        token = "";
+        token = default;
         if (authorization.Count != 1 || authorization[0] is not { } header || header.Length <= Scheme.Length)
         {
             return false;
@@ -31,7 +33,7 @@ internal static class BearerToken
         {
             return false;
         }
-        token = header[Scheme.Length..];
+        token = header.AsMemory(Scheme.Length);
         return true;
     }
 

@@ -115,7 +115,7 @@ internal sealed partial class JwtValidator
     private static partial void LogKeysNotReloaded(ILogger logger, string problem);
 
     /// <returns>The token's subject, or null and why, for any token that does not validate.</returns>
-    public async ValueTask<(string? Subject, Refusal Refusal)> ValidateAsync(string token)
+    public async ValueTask<(string? Subject, Refusal Refusal)> ValidateAsync(ReadOnlyMemory<char> token)
     {
         RefreshKeys();
         var keys = _keys;
@@ -128,7 +128,7 @@ internal sealed partial class JwtValidator
             return (null, Refusal.Malformed);
         }
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
-        var id = TokenHash.Of(token).Low;
+        var id = TokenHash.Of(token.Span).Low;
         if (_validated.TryGetValue(id, out var known))
         {
             if (now < known.ValidUntil)
@@ -137,11 +137,13 @@ internal sealed partial class JwtValidator
             }
             _validated.TryRemove(id, out _);
         }
-        if (!JwtPrecheck.TryCheck(token, keys.Algorithms, now, _settings.ClockSkewSeconds, out var subject, out var expires, out var refusal))
+        // Only a token not seen before is copied out of the header, for the checks that take a string.
+        var text = token.ToString();
+        if (!JwtPrecheck.TryCheck(text, keys.Algorithms, now, _settings.ClockSkewSeconds, out var subject, out var expires, out var refusal))
         {
             return (null, refusal);
         }
-        var result = await _handler.ValidateTokenAsync(token, keys.Parameters).ConfigureAwait(false);
+        var result = await _handler.ValidateTokenAsync(text, keys.Parameters).ConfigureAwait(false);
         if (!result.IsValid)
         {
             return (null, result.Exception switch

@@ -9,7 +9,7 @@ namespace CloudProviders.Domain;
 /// </summary>
 internal readonly record struct TokenHash(UInt128 Low, UInt128 High)
 {
-    public static TokenHash Of(string token)
+    public static TokenHash Of(ReadOnlySpan<char> token)
     {
         Span<byte> hash = stackalloc byte[Sha256.HashSizeInBytes];
         var length = Encoding.UTF8.GetByteCount(token);

@@ -57,7 +57,8 @@ public sealed partial class PropertyTests
         }, iter: Iterations);
         Hostile.Sample(header =>
         {
-            var read = BearerToken.TryRead(new Microsoft.Extensions.Primitives.StringValues(header), out var token);
+            var read = BearerToken.TryRead(new Microsoft.Extensions.Primitives.StringValues(header), out var slice);
+            var token = slice.ToString();
             return !read || (header.EndsWith(token, StringComparison.Ordinal) && token.Length > 0 && !token.Any(char.IsWhiteSpace));
         }, iter: Iterations);
     }
