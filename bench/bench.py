@@ -424,11 +424,11 @@ def main():
     parser.add_argument("--pde", required=True, help="the service built position-dependent, for what ASLR costs")
     parser.add_argument("--work", required=True)
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=2, help="seconds per wrk run")
     parser.add_argument("--postgres", help="the -p:Postgres=true build, measured on PostgreSQL beside the default build")
     parser.add_argument("--postgres-connection", help="a connection string to a PostgreSQL database the benchmark may fill")
     parser.add_argument("--changes", type=int, default=200, help="changes per kind for the propagation latency")
-    parser.add_argument("--rounds", type=int, default=5,
+    parser.add_argument("--rounds", type=int, default=12,
                         help="rounds of the three throughput runs, interleaved; the table gives their medians")
     args = parser.parse_args()
 
