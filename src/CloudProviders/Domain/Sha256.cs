@@ -10,7 +10,7 @@ namespace CloudProviders.Domain;
 /// SHA-256 (FIPS 180-4) for the request path, which hashes every token it sees, and HMAC-SHA256
 /// (RFC 2104) for the master key's check value. Short inputs (an API key is one block) are hashed
 /// here in managed code: the first request after a start need not load and initialise OpenSSL, and
-/// for a block or two a call into OpenSSL costs more than the hash. Longer inputs (JWTs) go to the
+/// for one block a call into OpenSSL costs more than the hash. Longer inputs (JWTs) go to the
 /// platform's OpenSSL, whose SHA extensions are faster there, and which a JWT caller needs for the
 /// signature anyway. The managed code has no branch and no table index that depends on the data.
 /// </summary>
