@@ -13,23 +13,24 @@ internal sealed record Caller(Actor Actor, Guid? KeyTeam, long Generation);
 /// </summary>
 internal sealed class Authenticator(ReadCache reads, JwtValidator jwt, TimeProvider time)
 {
+    /// <param name="hashes">Where the token's hash is found or made: its connection's memo.</param>
     /// <returns>The caller; or none, and why, for a token that proves nothing (every such caller gets the same 401).</returns>
     /// <remarks>
     /// A key is found in memory (or by one read of the database) and completes at once; only a
     /// JWT may wait, for its signing keys. A JWT is checked before storage is looked at, so a bad
     /// one is a 401 even while storage is down.
     /// </remarks>
-    public ValueTask<(Caller? Caller, Refusal Refusal)> AuthenticateAsync(ReadOnlyMemory<char> token) => BearerToken.Classify(token.Span) switch
+    public ValueTask<(Caller? Caller, Refusal Refusal)> AuthenticateAsync(ReadOnlyMemory<char> token, TokenHashMemo hashes) => BearerToken.Classify(token.Span) switch
     {
-        TokenKind.ApiKey => new(AuthenticateKey(token.Span)),
-        TokenKind.Jwt => AuthenticateUserAsync(token),
+        TokenKind.ApiKey => new(AuthenticateKey(hashes.Of(token))),
+        TokenKind.Jwt => AuthenticateUserAsync(token, hashes),
         _ => new((null, Refusal.Malformed)),
     };
 
-    private (Caller? Caller, Refusal Refusal) AuthenticateKey(ReadOnlySpan<char> token)
+    private (Caller? Caller, Refusal Refusal) AuthenticateKey(TokenHash hash)
     {
         var generation = reads.CheckForChanges();
-        if (reads.FindKey(TokenHash.Of(token), generation) is not { } key)
+        if (reads.FindKey(hash, generation) is not { } key)
         {
             return (null, Refusal.UnknownKey);
         }
@@ -45,9 +46,9 @@ internal sealed class Authenticator(ReadCache reads, JwtValidator jwt, TimeProvi
         return (new Caller(new Actor(kind, key.Owner.Prefix), key.Owner.TeamId, generation), default);
     }
 
-    private async ValueTask<(Caller? Caller, Refusal Refusal)> AuthenticateUserAsync(ReadOnlyMemory<char> token)
+    private async ValueTask<(Caller? Caller, Refusal Refusal)> AuthenticateUserAsync(ReadOnlyMemory<char> token, TokenHashMemo hashes)
     {
-        var (subject, refusal) = await jwt.ValidateAsync(token).ConfigureAwait(false);
+        var (subject, refusal) = await jwt.ValidateAsync(token, hashes).ConfigureAwait(false);
         return subject is not null
             ? (new Caller(new Actor(ActorKind.Jwt, subject), null, reads.CheckForChanges()), default)
             : (null, refusal);

@@ -114,8 +114,9 @@ internal sealed partial class JwtValidator
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kept the JWT keys in force: {Problem}")]
     private static partial void LogKeysNotReloaded(ILogger logger, string problem);
 
+    /// <param name="hashes">Where the token's hash, the key of the validated tokens, is found or made.</param>
     /// <returns>The token's subject, or null and why, for any token that does not validate.</returns>
-    public async ValueTask<(string? Subject, Refusal Refusal)> ValidateAsync(ReadOnlyMemory<char> token)
+    public async ValueTask<(string? Subject, Refusal Refusal)> ValidateAsync(ReadOnlyMemory<char> token, TokenHashMemo hashes)
     {
         RefreshKeys();
         var keys = _keys;
@@ -128,7 +129,7 @@ internal sealed partial class JwtValidator
             return (null, Refusal.Malformed);
         }
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
-        var id = TokenHash.Of(token.Span).Low;
+        var id = hashes.Of(token).Low;
         if (_validated.TryGetValue(id, out var known))
         {
             if (now < known.ValidUntil)

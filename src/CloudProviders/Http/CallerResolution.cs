@@ -1,6 +1,7 @@
 using CloudProviders.Auth;
 using CloudProviders.Domain;
 using CloudProviders.Metrics;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace CloudProviders.Http;
 
@@ -21,11 +22,32 @@ internal sealed class CallerResolution(Authenticator authenticator, AccessPolicy
         {
             return new(Refuse(authorization.Count == 0 ? Refusal.Missing : Refusal.Malformed));
         }
-        var authentication = authenticator.AuthenticateAsync(token);
+        var authentication = authenticator.AuthenticateAsync(token, TokenHashes(context));
         return authentication.IsCompletedSuccessfully
             ? new(Resolve(context, permission, authentication.Result))
             : ResolveAfterAsync(context, permission, authentication);
     }
+
+    /// <summary>
+    /// The connection's memo of its token's hash, kept in the state the server carries from one
+    /// request to the next on a connection; a server without such state gets one per request.
+    /// </summary>
+    private static TokenHashMemo TokenHashes(HttpContext context)
+    {
+        if (context.Features.Get<IPersistentStateFeature>()?.State is not { } state)
+        {
+            return new TokenHashMemo();
+        }
+        if (state.TryGetValue(TokenHashesKey, out var found))
+        {
+            return (TokenHashMemo)found!;
+        }
+        var created = new TokenHashMemo();
+        state[TokenHashesKey] = created;
+        return created;
+    }
+
+    private static readonly object TokenHashesKey = new();
 
     private async ValueTask<(TeamAccess?, ErrorReply?)> ResolveAfterAsync(
         HttpContext context, Permission permission, ValueTask<(Caller?, Refusal)> authentication) =>

@@ -378,6 +378,80 @@ public sealed partial class NativeBinaryTests : IDisposable
         Assert.False(server.Process.HasExited);
     }
 
+    [Fact]
+    public async Task On_one_keep_alive_connection_each_request_is_judged_by_its_own_token()
+    {
+        var (sk, dk) = SeedTeam();
+        var server = await _bin.ServeAsync();
+        using var connection = new System.Net.Sockets.TcpClient();
+        await connection.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port);
+        var stream = connection.GetStream();
+        async Task<int> Get(string token, string? team = null)
+        {
+            var text = $"GET {Status} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n{(team is null ? "" : $"X-Team-ID: {team}\r\n")}\r\n";
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(text));
+            return await ReadResponseStatus(stream);
+        }
+
+        var unknown = sk[..^1] + (sk[^1] == 'A' ? 'B' : 'A');
+        var alice = TestKeys.Hs256("alice");
+        // The same token again and again, then others: each answer is the one its own token earns.
+        Assert.Equal(200, await Get(sk));
+        Assert.Equal(200, await Get(sk));
+        Assert.Equal(401, await Get(unknown));
+        Assert.Equal(200, await Get(dk, OtherTeam));
+        Assert.Equal(200, await Get(sk));
+        Assert.Equal(200, await Get(alice, Team));
+        Assert.Equal(200, await Get(alice, Team));
+        Assert.Equal(403, await Get(TestKeys.Hs256("mallory"), Team));
+        Assert.Equal(200, await Get(sk));
+        // Revoked between two requests that carry the same header: the second one is refused.
+        _bin.Ok("key", "revoke", sk[..12]);
+        Assert.Equal(401, await Get(sk));
+        Assert.Equal(401, await Get(sk));
+        Assert.Equal(200, await Get(alice, Team));
+    }
+
+    /// <summary>Reads one response off a keep-alive connection: its head, then its body, sized or chunked.</summary>
+    private static async Task<int> ReadResponseStatus(Stream stream)
+    {
+        async Task<string> Line()
+        {
+            var line = new List<byte>();
+            var one = new byte[1];
+            while (line.Count < 2 || line[^2] != '\r' || line[^1] != '\n')
+            {
+                Assert.Equal(1, await stream.ReadAsync(one));
+                line.Add(one[0]);
+            }
+            return Encoding.ASCII.GetString([.. line])[..^2];
+        }
+
+        var status = int.Parse((await Line()).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        int? length = null;
+        for (var header = await Line(); header.Length > 0; header = await Line())
+        {
+            var (name, value) = (header[..header.IndexOf(':')], header[(header.IndexOf(':') + 1)..].Trim());
+            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                length = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        if (length is { } sized)
+        {
+            await stream.ReadExactlyAsync(new byte[sized]);
+            return status;
+        }
+        for (var chunk = Convert.ToInt32(await Line(), 16); ; chunk = Convert.ToInt32(await Line(), 16))
+        {
+            await stream.ReadExactlyAsync(new byte[chunk + 2]);
+            if (chunk == 0)
+            {
+                return status;
+            }
+        }
+    }
+
     private static async Task<string> Raw(NativeBinary.Server server, string headers, bool latin1 = false)
     {
         using var socket = new System.Net.Sockets.TcpClient();
