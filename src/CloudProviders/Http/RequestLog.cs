@@ -105,7 +105,7 @@ internal static class RequestLog
     /// <c>[LoggerMessage]</c> method would give, without boxing each value, and written to the
     /// console as UTF-8 with no message string in between.
     /// </summary>
-    private sealed class RequestLine(string method, string path, int statusCode, TimeSpan elapsed, string callerKind, string requestId)
+    internal sealed class RequestLine(string method, string path, int statusCode, TimeSpan elapsed, string callerKind, string requestId)
         : IReadOnlyList<KeyValuePair<string, object?>>, IUtf8LogMessage
     {
         public static readonly EventId EventId = new(1, "Request");
@@ -147,7 +147,49 @@ internal static class RequestLog
         public void WriteMessage(IBufferWriter<byte> line)
         {
             // The method and path come from the request: escaped as every message is. The rest is
-            // the service's own (digits, a kind, a request id checked or made here).
+            // the service's own (digits, a kind, a request id checked or made here), plain ASCII.
+            if (!Printable.IsPlainAscii(method) || !Printable.IsPlainAscii(path))
+            {
+                WriteEscaped(line);
+                return;
+            }
+            // Almost always: every part is plain ASCII, one byte per character, written in place.
+            var span = line.GetSpan(method.Length + path.Length + callerKind.Length + requestId.Length + 64);
+            var at = WriteAscii(span, 0, method);
+            span[at++] = (byte)' ';
+            at = WriteAscii(span, at, path);
+            span[at++] = (byte)' ';
+            at = WriteDigits(span, at, statusCode);
+            span[at++] = (byte)' ';
+            at = WriteDigits(span, at, _micros / 1000);
+            span[at++] = (byte)'.';
+            var fraction = (int)(_micros % 1000);
+            span[at++] = (byte)('0' + fraction / 100);
+            span[at++] = (byte)('0' + fraction / 10 % 10);
+            span[at++] = (byte)('0' + fraction % 10);
+            " ms caller="u8.CopyTo(span[at..]);
+            at = WriteAscii(span, at + " ms caller=".Length, callerKind);
+            " request_id="u8.CopyTo(span[at..]);
+            at = WriteAscii(span, at + " request_id=".Length, requestId);
+            line.Advance(at);
+        }
+
+        private static int WriteAscii(Span<byte> span, int at, string text)
+        {
+            var narrowed = System.Text.Ascii.FromUtf16(text, span[at..], out var written);
+            Debug.Assert(narrowed == OperationStatus.Done, "Plain ASCII, and the room is an upper bound.");
+            return at + written;
+        }
+
+        private static int WriteDigits(Span<byte> span, int at, long value)
+        {
+            var formatted = value.TryFormat(span[at..], out var written, default, CultureInfo.InvariantCulture);
+            Debug.Assert(formatted, "The room is an upper bound.");
+            return at + written;
+        }
+
+        private void WriteEscaped(IBufferWriter<byte> line)
+        {
             var safeMethod = Printable.Escape(method);
             var safePath = Printable.Escape(path);
             var room = Encoding.UTF8.GetMaxByteCount(safeMethod.Length + safePath.Length + callerKind.Length + requestId.Length) + 64;

@@ -124,13 +124,17 @@ internal static class ConsoleLog
         {
             // The simple formatter's single-line layout: "info: Category[7] message". Whatever the
             // message carries from a request is escaped, so one entry is always exactly one line.
-            line.Write(ShortName(level));
-            line.Write(": "u8);
-            line.Write(category);
-            line.Write("["u8);
-            eventId.Id.TryFormat(line.GetSpan(11), out var written, default, CultureInfo.InvariantCulture);
-            line.Advance(written);
-            line.Write("] "u8);
+            var name = ShortName(level);
+            var prefix = line.GetSpan(name.Length + category.Length + 16);
+            name.CopyTo(prefix);
+            ": "u8.CopyTo(prefix[name.Length..]);
+            category.CopyTo(prefix[(name.Length + 2)..]);
+            var at = name.Length + 2 + category.Length;
+            prefix[at++] = (byte)'[';
+            eventId.Id.TryFormat(prefix[at..], out var written, default, CultureInfo.InvariantCulture);
+            at += written;
+            "] "u8.CopyTo(prefix[at..]);
+            line.Advance(at + 2);
             if (state is IUtf8LogMessage message)
             {
                 message.WriteMessage(line);

@@ -57,14 +57,16 @@ internal sealed class PrometheusExposition : IDisposable
 
     public void Dispose() => _listener.Dispose();
 
-    /// <summary>One instrument's points, one per label set.</summary>
+    /// <summary>
+    /// One instrument's points, one per label set. A measurement takes no lock: the points are
+    /// found in a dictionary that is never changed once published (a new label set publishes a
+    /// copy, which happens a few dozen times in a process's life), and each point's numbers are
+    /// updated atomically. Request threads never wait for one another here, nor for a scrape.
+    /// </summary>
     private sealed class Series(Instrument instrument)
     {
-        private readonly Lock _lock = new();
-
-        /// <summary>The points by their labels, found from a measurement's tags without building a key.</summary>
-        private readonly Dictionary<KeyValuePair<string, string>[], Point>.AlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>> _points =
-            new Dictionary<KeyValuePair<string, string>[], Point>(Labels.Comparer).GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>>();
+        private readonly Lock _adding = new();
+        private volatile PointMap _points = new(new(Labels.Comparer));
         private readonly bool _histogram = instrument is Histogram<double>;
         private readonly bool _last = instrument.IsObservable;
 
@@ -74,85 +76,113 @@ internal sealed class PrometheusExposition : IDisposable
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            lock (_lock)
+            var point = Find(tags);
+            if (_last)
             {
-                var point = Find(tags);
-                if (_last)
-                {
-                    point.Sum = value;
-                    return;
-                }
-                point.Sum += value;
-                point.Count++;
-                if (_histogram)
-                {
-                    var bucket = Array.BinarySearch(Buckets, value);
-                    point.Buckets![bucket < 0 ? ~bucket : bucket]++;
-                }
+                Volatile.Write(ref point.Sum, value);
+                return;
             }
+            point.Add(value);
         }
 
         private Point Find(ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            if (_points.TryGetValue(tags, out var found))
+            if (_points.Lookup.TryGetValue(tags, out var found))
             {
                 return found;
             }
-            var labels = new KeyValuePair<string, string>[tags.Length];
-            for (var i = 0; i < tags.Length; i++)
+            lock (_adding)
             {
-                labels[i] = new(tags[i].Key, Labels.Value(tags[i]));
+                var points = _points;
+                if (points.Lookup.TryGetValue(tags, out found))
+                {
+                    return found;
+                }
+                var labels = new KeyValuePair<string, string>[tags.Length];
+                for (var i = 0; i < tags.Length; i++)
+                {
+                    labels[i] = new(tags[i].Key, Labels.Value(tags[i]));
+                }
+                var created = new Point(labels, _histogram ? new long[Buckets.Length + 1] : null);
+                _points = new PointMap(new Dictionary<KeyValuePair<string, string>[], Point>(points.Lookup.Dictionary, Labels.Comparer) { [labels] = created });
+                return created;
             }
-            var created = new Point(labels, _histogram ? new long[Buckets.Length + 1] : null);
-            _points.Dictionary.Add(labels, created);
-            return created;
         }
 
         public void WriteTo(StringBuilder text)
         {
-            lock (_lock)
+            var points = _points.Lookup.Dictionary;
+            if (points.Count == 0)
             {
-                if (_points.Dictionary.Count == 0)
+                return;
+            }
+            text.Append("# HELP ").Append(Name).Append(' ').Append(Escape(instrument.Description ?? Name, quoted: false)).Append('\n');
+            text.Append("# TYPE ").Append(Name).Append(' ').Append(Type).Append('\n');
+            foreach (var point in points.Values.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                var sum = Volatile.Read(ref point.Sum);
+                if (!_histogram)
                 {
-                    return;
+                    text.Append(Name);
+                    point.WriteLabels(text, null);
+                    text.Append(' ').Append(Number(sum)).Append('\n');
+                    continue;
                 }
-                text.Append("# HELP ").Append(Name).Append(' ').Append(Escape(instrument.Description ?? Name, quoted: false)).Append('\n');
-                text.Append("# TYPE ").Append(Name).Append(' ').Append(Type).Append('\n');
-                foreach (var point in _points.Dictionary.Values.OrderBy(p => p.Key, StringComparer.Ordinal))
+                // The count is the buckets' total, read here: it always agrees with the +Inf bucket.
+                long cumulative = 0;
+                for (var i = 0; i <= Buckets.Length; i++)
                 {
-                    if (!_histogram)
-                    {
-                        text.Append(Name);
-                        point.WriteLabels(text, null);
-                        text.Append(' ').Append(Number(point.Sum)).Append('\n');
-                        continue;
-                    }
-                    long cumulative = 0;
-                    for (var i = 0; i <= Buckets.Length; i++)
-                    {
-                        cumulative += point.Buckets![i];
-                        text.Append(Name).Append("_bucket");
-                        point.WriteLabels(text, i < Buckets.Length ? Number(Buckets[i]) : "+Inf");
-                        text.Append(' ').Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
-                    }
-                    text.Append(Name).Append("_sum");
-                    point.WriteLabels(text, null);
-                    text.Append(' ').Append(Number(point.Sum)).Append('\n');
-                    text.Append(Name).Append("_count");
-                    point.WriteLabels(text, null);
-                    text.Append(' ').Append(point.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                    cumulative += Volatile.Read(ref point.Buckets![i]);
+                    text.Append(Name).Append("_bucket");
+                    point.WriteLabels(text, i < Buckets.Length ? Number(Buckets[i]) : "+Inf");
+                    text.Append(' ').Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
                 }
+                text.Append(Name).Append("_sum");
+                point.WriteLabels(text, null);
+                text.Append(' ').Append(Number(sum)).Append('\n');
+                text.Append(Name).Append("_count");
+                point.WriteLabels(text, null);
+                text.Append(' ').Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
             }
         }
     }
 
+    /// <summary>A series' points as published: the dictionary, and its lookup by a measurement's tags without building a key.</summary>
+    private sealed class PointMap(Dictionary<KeyValuePair<string, string>[], Point> points)
+    {
+        public readonly Dictionary<KeyValuePair<string, string>[], Point>.AlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>> Lookup =
+            points.GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>>();
+    }
+
     private sealed class Point(KeyValuePair<string, string>[] labels, long[]? buckets)
     {
+        /// <summary>A counter's total, a gauge's last value, or a histogram's sum.</summary>
         public double Sum;
-        public long Count;
+
+        /// <summary>A histogram's count in each bucket (not cumulative; the last one is +Inf).</summary>
         public long[]? Buckets { get; } = buckets;
 
         public string Key { get; } = string.Join(',', labels.Select(l => $"{l.Key}={l.Value}"));
+
+        /// <summary>Adds a measurement, atomically, without a lock.</summary>
+        public void Add(double value)
+        {
+            if (Buckets is { } buckets)
+            {
+                var bucket = Array.BinarySearch(PrometheusExposition.Buckets, value);
+                Interlocked.Increment(ref buckets[bucket < 0 ? ~bucket : bucket]);
+            }
+            var sum = Volatile.Read(ref Sum);
+            while (true)
+            {
+                var seen = Interlocked.CompareExchange(ref Sum, sum + value, sum);
+                if (seen.Equals(sum))
+                {
+                    return;
+                }
+                sum = seen;
+            }
+        }
 
         public void WriteLabels(StringBuilder text, string? le)
         {
