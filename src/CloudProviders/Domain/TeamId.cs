@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace CloudProviders.Domain;
 
 /// <summary>A team's id: a UUID, written and stored in the canonical lower-case 8-4-4-4-12 form.</summary>
@@ -12,19 +14,23 @@ internal static class TeamId
     public static bool TryParse(ReadOnlySpan<char> text, out Guid id)
     {
         id = default;
-        if (text.Length != 36)
+        if (text.Length != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-')
         {
             return false;
         }
-        for (var i = 0; i < text.Length; i++)
+        // The 32 digits without their hyphens, decoded at once: read on every request a user makes.
+        Span<char> digits = stackalloc char[32];
+        text[..8].CopyTo(digits);
+        text[9..13].CopyTo(digits[8..]);
+        text[14..18].CopyTo(digits[12..]);
+        text[19..23].CopyTo(digits[16..]);
+        text[24..].CopyTo(digits[20..]);
+        Span<byte> bytes = stackalloc byte[16];
+        if (Convert.FromHexString(digits, bytes, out _, out var written) != OperationStatus.Done || written != bytes.Length)
         {
-            var c = text[i];
-            var ok = i is 8 or 13 or 18 or 23 ? c == '-' : char.IsAsciiHexDigit(c);
-            if (!ok)
-            {
-                return false;
-            }
+            return false;
         }
-        return Guid.TryParseExact(text, "D", out id);
+        id = new Guid(bytes, bigEndian: true);
+        return true;
     }
 }

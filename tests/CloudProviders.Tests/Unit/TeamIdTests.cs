@@ -1,8 +1,10 @@
+using System.Text.RegularExpressions;
 using CloudProviders.Domain;
+using CsCheck;
 
 namespace CloudProviders.Tests.Unit;
 
-public sealed class TeamIdTests
+public sealed partial class TeamIdTests
 {
     [Theory]
     [InlineData("0190d9b8-7c1e-7a2b-9c3d-4e5f60718293")]
@@ -31,5 +33,23 @@ public sealed class TeamIdTests
     public void Anything_but_the_canonical_form_is_refused(string text)
     {
         Assert.False(TeamId.TryParse(text, out _));
+    }
+
+    [GeneratedRegex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
+    private static partial Regex Canonical();
+
+    [Fact]
+    public void Any_text_parses_exactly_when_it_is_canonical_and_to_the_uuid_it_spells()
+    {
+        // Near misses: 36 characters of hex digits, hyphens and a few others, or a real UUID in either case.
+        const string Alphabet = "0123456789abcdefABCDEF-gG{} x\u00e9\u0660";
+        var scrambled = Gen.String[Gen.Char[Alphabet], 36, 36];
+        var real = Gen.Guid.Select(Gen.Bool, (guid, upper) => upper ? guid.ToString("D").ToUpperInvariant() : guid.ToString("D"));
+        var oneOff = Gen.Select(real, Gen.Int[0, 35], Gen.Char[Alphabet], (text, at, c) => string.Concat(text.AsSpan(0, at), [c], text.AsSpan(at + 1)));
+        Gen.OneOf(scrambled, real, oneOff).Sample(text =>
+        {
+            var expected = Canonical().IsMatch(text) && Guid.TryParseExact(text, "D", out var reference) ? reference : (Guid?)null;
+            return TeamId.TryParse(text, out var id) ? expected == id : expected is null;
+        }, iter: 20_000);
     }
 }
