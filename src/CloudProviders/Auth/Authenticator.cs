@@ -5,7 +5,7 @@ namespace CloudProviders.Auth;
 
 /// <summary>Who a bearer token proves the caller to be. An API key's row names its team; a user names none.</summary>
 /// <param name="Generation">The storage generation the caller was identified at (see <see cref="IChangeWatch"/>).</param>
-internal sealed record Caller(Actor Actor, Guid? KeyTeam, long Generation);
+internal readonly record struct Caller(Actor Actor, Guid? KeyTeam, long Generation);
 
 /// <summary>
 /// Identifies the caller from a bearer token: an <c>sk-</c>/<c>dk-</c> key (hashed once, found by
@@ -42,15 +42,14 @@ internal sealed class Authenticator(ReadCache reads, JwtValidator jwt, TimeProvi
         {
             return (null, Refusal.Expired);
         }
-        var kind = key.Owner.Kind == ApiKeyKind.Dk ? ActorKind.Dk : ActorKind.Sk;
-        return (new Caller(new Actor(kind, key.Owner.Prefix), key.Owner.TeamId, generation), default);
+        return (new Caller(key.Actor, key.Owner.TeamId, generation), default);
     }
 
     private async ValueTask<(Caller? Caller, Refusal Refusal)> AuthenticateUserAsync(ReadOnlyMemory<char> token, TokenHashMemo hashes)
     {
-        var (subject, refusal) = await jwt.ValidateAsync(token, hashes).ConfigureAwait(false);
-        return subject is not null
-            ? (new Caller(new Actor(ActorKind.Jwt, subject), null, reads.CheckForChanges()), default)
+        var (user, refusal) = await jwt.ValidateAsync(token, hashes).ConfigureAwait(false);
+        return user is not null
+            ? (new Caller(user, null, reads.CheckForChanges()), default)
             : (null, refusal);
     }
 

@@ -17,7 +17,7 @@ internal sealed partial class JwtValidator
     /// <summary>How often, at most, the public keys file is looked at for a change.</summary>
     private static readonly TimeSpan KeyFileCheckInterval = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentDictionary<UInt128, (string Subject, double ValidUntil)> _validated = new();
+    private readonly ConcurrentDictionary<UInt128, (Actor User, double ValidUntil)> _validated = new();
     private readonly JsonWebTokenHandler _handler = new() { MaximumTokenSizeInBytes = JwtPrecheck.MaxTokenLength };
     private readonly Settings _settings;
     private readonly TimeProvider _time;
@@ -115,8 +115,8 @@ internal sealed partial class JwtValidator
     private static partial void LogKeysNotReloaded(ILogger logger, string problem);
 
     /// <param name="hashes">Where the token's hash, the key of the validated tokens, is found or made.</param>
-    /// <returns>The token's subject, or null and why, for any token that does not validate.</returns>
-    public async ValueTask<(string? Subject, Refusal Refusal)> ValidateAsync(ReadOnlyMemory<char> token, TokenHashMemo hashes)
+    /// <returns>The user the token names (its subject), or null and why, for any token that does not validate.</returns>
+    public async ValueTask<(Actor? User, Refusal Refusal)> ValidateAsync(ReadOnlyMemory<char> token, TokenHashMemo hashes)
     {
         RefreshKeys();
         var keys = _keys;
@@ -134,7 +134,7 @@ internal sealed partial class JwtValidator
         {
             if (now < known.ValidUntil)
             {
-                return (known.Subject, default);
+                return (known.User, default);
             }
             _validated.TryRemove(id, out _);
         }
@@ -159,7 +159,8 @@ internal sealed partial class JwtValidator
         {
             _validated.Clear();
         }
-        _validated[id] = (subject, expires + _settings.ClockSkewSeconds);
-        return (subject, default);
+        var user = new Actor(ActorKind.Jwt, subject);
+        _validated[id] = (user, expires + _settings.ClockSkewSeconds);
+        return (user, default);
     }
 }

@@ -55,10 +55,9 @@ internal sealed class CallerResolution(Authenticator authenticator, AccessPolicy
 
     private (TeamAccess?, ErrorReply?) Resolve(HttpContext context, Permission permission, (Caller? Caller, Refusal Refusal) authentication)
     {
-        var (caller, refusal) = authentication;
-        if (caller is null)
+        if (authentication.Caller is not { } caller)
         {
-            return Refuse(refusal);
+            return Refuse(authentication.Refusal);
         }
         RequestLog.SetCaller(context, caller.Actor);
 

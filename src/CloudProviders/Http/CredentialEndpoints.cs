@@ -3,7 +3,6 @@ using System.Text.Json;
 using CloudProviders.Auth;
 using CloudProviders.Domain;
 using CloudProviders.Storage;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CloudProviders.Http;
 
@@ -58,7 +57,7 @@ internal static class CredentialEndpoints
         return group;
     }
 
-    private static Results<JsonBytesReply, ErrorReply> GetStatus(TeamAccess access, ReadCache reads) =>
+    private static IResult GetStatus(TeamAccess access, ReadCache reads) =>
         reads.FindStatus(access.TeamId, Provider.ComfyCloud, access.Generation) is { } status
             ? Replies.GetValue(status, static s => new JsonBytesReply(JsonSerializer.SerializeToUtf8Bytes(StatusBody.From(s), WireJsonContext.Default.StatusBody)))
             : ErrorReply.NotFound(NoCredential);
@@ -77,7 +76,7 @@ internal static class CredentialEndpoints
     }
 
     /// <summary>Revokes the team's key: status revoked, fallback off, ciphertext destroyed.</summary>
-    private static Results<JsonReply<StatusBody>, ErrorReply> Revoke(TeamAccess access, CredentialStore credentials) =>
+    private static IResult Revoke(TeamAccess access, CredentialStore credentials) =>
         credentials.Revoke(access.TeamId, Provider.ComfyCloud, access.Actor) is { } status
             ? Status(status)
             : ErrorReply.NotFound(NoCredential);

@@ -16,7 +16,11 @@ internal sealed record ApiKeyInfo(
 
 /// <summary>A key's row, as the request path needs it.</summary>
 /// <param name="ExpiresAt">Unix seconds; null for a key that does not expire.</param>
-internal sealed record StoredKey(ApiKeyOwner Owner, long? ExpiresAt, bool Revoked);
+internal sealed record StoredKey(ApiKeyOwner Owner, long? ExpiresAt, bool Revoked)
+{
+    /// <summary>Who a request with this key acts as: made once with the row, not at every request.</summary>
+    public Actor Actor { get; } = new(Owner.Kind == ApiKeyKind.Dk ? ActorKind.Dk : ActorKind.Sk, Owner.Prefix);
+}
 
 /// <summary>API keys: stored as SHA-256 hashes, found by hash, listed and revoked by prefix.</summary>
 internal sealed class ApiKeyStore(Database database, TimeProvider time)
