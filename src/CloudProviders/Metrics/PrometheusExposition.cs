@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Numerics;
 using System.Globalization;
 using System.Text;
 
@@ -59,14 +60,14 @@ internal sealed class PrometheusExposition : IDisposable
 
     /// <summary>
     /// One instrument's points, one per label set. A measurement takes no lock: the points are
-    /// found in a dictionary that is never changed once published (a new label set publishes a
-    /// copy, which happens a few dozen times in a process's life), and each point's numbers are
+    /// found in a table that is never changed once published (a new label set publishes a copy,
+    /// which happens a few dozen times in a process's life), and each point's numbers are
     /// updated atomically. Request threads never wait for one another here, nor for a scrape.
     /// </summary>
     private sealed class Series(Instrument instrument)
     {
         private readonly Lock _adding = new();
-        private volatile PointMap _points = new(new(Labels.Comparer));
+        private volatile PointTable _points = PointTable.Empty;
         private readonly bool _histogram = instrument is Histogram<double>;
         private readonly bool _last = instrument.IsObservable;
 
@@ -87,38 +88,32 @@ internal sealed class PrometheusExposition : IDisposable
 
         private Point Find(ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            if (_points.Lookup.TryGetValue(tags, out var found))
+            if (_points.Find(tags) is { } found)
             {
                 return found;
             }
             lock (_adding)
             {
-                var points = _points;
-                if (points.Lookup.TryGetValue(tags, out found))
+                if (_points.Find(tags) is { } added)
                 {
-                    return found;
+                    return added;
                 }
-                var labels = new KeyValuePair<string, string>[tags.Length];
-                for (var i = 0; i < tags.Length; i++)
-                {
-                    labels[i] = new(tags[i].Key, Labels.Value(tags[i]));
-                }
-                var created = new Point(labels, _histogram ? new long[Buckets.Length + 1] : null);
-                _points = new PointMap(new Dictionary<KeyValuePair<string, string>[], Point>(points.Lookup.Dictionary, Labels.Comparer) { [labels] = created });
+                var created = new Point(tags, _histogram ? new long[Buckets.Length + 1] : null);
+                _points = new PointTable([.. _points.All, created]);
                 return created;
             }
         }
 
         public void WriteTo(StringBuilder text)
         {
-            var points = _points.Lookup.Dictionary;
-            if (points.Count == 0)
+            var points = _points.All;
+            if (points.Length == 0)
             {
                 return;
             }
             text.Append("# HELP ").Append(Name).Append(' ').Append(Escape(instrument.Description ?? Name, quoted: false)).Append('\n');
             text.Append("# TYPE ").Append(Name).Append(' ').Append(Type).Append('\n');
-            foreach (var point in points.Values.OrderBy(p => p.Key, StringComparer.Ordinal))
+            foreach (var point in points.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
                 var sum = Volatile.Read(ref point.Sum);
                 if (!_histogram)
@@ -147,22 +142,98 @@ internal sealed class PrometheusExposition : IDisposable
         }
     }
 
-    /// <summary>A series' points as published: the dictionary, and its lookup by a measurement's tags without building a key.</summary>
-    private sealed class PointMap(Dictionary<KeyValuePair<string, string>[], Point> points)
+    /// <summary>
+    /// A series' points as published: open addressing over a power-of-two array at most half
+    /// full, probed by a hash of the measurement's tag values, so a lookup builds no key and
+    /// makes no call through an interface. The hash is cheap rather than thorough, as it runs at
+    /// every measurement: each value's length and its first and last characters, which tell the
+    /// few values of a label apart.
+    /// </summary>
+    private sealed class PointTable
     {
-        public readonly Dictionary<KeyValuePair<string, string>[], Point>.AlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>> Lookup =
-            points.GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>>();
+        public static readonly PointTable Empty = new([]);
+
+        private readonly Point?[] _slots;
+
+        public PointTable(Point[] points)
+        {
+            All = points;
+            _slots = new Point?[Math.Max(8, (int)BitOperations.RoundUpToPowerOf2((uint)points.Length * 2))];
+            foreach (var point in points)
+            {
+                var slot = point.Hash & (_slots.Length - 1);
+                while (_slots[slot] is not null)
+                {
+                    slot = (slot + 1) & (_slots.Length - 1);
+                }
+                _slots[slot] = point;
+            }
+        }
+
+        public Point[] All { get; }
+
+        public Point? Find(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var hash = Hash(tags);
+            for (var slot = hash & (_slots.Length - 1); ; slot = (slot + 1) & (_slots.Length - 1))
+            {
+                if (_slots[slot] is not { } point)
+                {
+                    return null;
+                }
+                if (point.Hash == hash && point.Matches(tags))
+                {
+                    return point;
+                }
+            }
+        }
+
+        public static int Hash(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var hash = 0;
+            foreach (var tag in tags)
+            {
+                var value = Text(tag);
+                hash = hash * 31 + (value.Length == 0 ? 0 : value.Length ^ value[0] << 8 ^ value[^1] << 16);
+            }
+            return hash & int.MaxValue;
+        }
+
+        /// <summary>A tag's value as its label's text.</summary>
+        public static string Text(KeyValuePair<string, object?> tag) =>
+            tag.Value as string ?? Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "";
     }
 
-    private sealed class Point(KeyValuePair<string, string>[] labels, long[]? buckets)
+    private sealed class Point(ReadOnlySpan<KeyValuePair<string, object?>> tags, long[]? buckets)
     {
+        private readonly KeyValuePair<string, string>[] _labels = [.. tags.ToArray().Select(tag => new KeyValuePair<string, string>(tag.Key, PointTable.Text(tag)))];
+
         /// <summary>A counter's total, a gauge's last value, or a histogram's sum.</summary>
         public double Sum;
 
         /// <summary>A histogram's count in each bucket (not cumulative; the last one is +Inf).</summary>
         public long[]? Buckets { get; } = buckets;
 
-        public string Key { get; } = string.Join(',', labels.Select(l => $"{l.Key}={l.Value}"));
+        public int Hash { get; } = PointTable.Hash(tags);
+
+        public string Key => string.Join(',', _labels.Select(l => $"{l.Key}={l.Value}"));
+
+        /// <summary>True when the tags are this point's labels, in order, by name and value.</summary>
+        public bool Matches(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            if (tags.Length != _labels.Length)
+            {
+                return false;
+            }
+            for (var i = 0; i < tags.Length; i++)
+            {
+                if (tags[i].Key != _labels[i].Key || PointTable.Text(tags[i]) != _labels[i].Value)
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
 
         /// <summary>Adds a measurement, atomically, without a lock.</summary>
         public void Add(double value)
@@ -186,13 +257,13 @@ internal sealed class PrometheusExposition : IDisposable
 
         public void WriteLabels(StringBuilder text, string? le)
         {
-            if (labels.Length == 0 && le is null)
+            if (_labels.Length == 0 && le is null)
             {
                 return;
             }
             text.Append('{');
             var first = true;
-            foreach (var (key, value) in labels)
+            foreach (var (key, value) in _labels)
             {
                 text.Append(first ? "" : ",").Append(key).Append("=\"").Append(Escape(value, quoted: true)).Append('"');
                 first = false;
@@ -203,80 +274,6 @@ internal sealed class PrometheusExposition : IDisposable
             }
             text.Append('}');
         }
-    }
-
-    /// <summary>
-    /// A point's labels compared with a measurement's tags, in order, by name and value. The hash
-    /// is cheap rather than thorough, as it runs at every measurement: it takes only each value's
-    /// length and its first and last characters (which tell the few values of a label apart), and
-    /// not the names, which an instrument's tags repeat at every call.
-    /// </summary>
-    private sealed class Labels :
-        IEqualityComparer<KeyValuePair<string, string>[]>,
-        IAlternateEqualityComparer<ReadOnlySpan<KeyValuePair<string, object?>>, KeyValuePair<string, string>[]>
-    {
-        public static readonly Labels Comparer = new();
-
-        public static string Value(KeyValuePair<string, object?> tag) =>
-            tag.Value as string ?? Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "";
-
-        public bool Equals(KeyValuePair<string, string>[]? x, KeyValuePair<string, string>[]? y)
-        {
-            if (x is null || y is null || x.Length != y.Length)
-            {
-                return x == y;
-            }
-            for (var i = 0; i < x.Length; i++)
-            {
-                if (!string.Equals(x[i].Key, y[i].Key, StringComparison.Ordinal) || !string.Equals(x[i].Value, y[i].Value, StringComparison.Ordinal))
-                {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        public int GetHashCode(KeyValuePair<string, string>[] labels)
-        {
-            var hash = 0;
-            foreach (var label in labels)
-            {
-                hash = Combine(hash, label.Value);
-            }
-            return hash;
-        }
-
-        public bool Equals(ReadOnlySpan<KeyValuePair<string, object?>> tags, KeyValuePair<string, string>[] labels)
-        {
-            if (tags.Length != labels.Length)
-            {
-                return false;
-            }
-            for (var i = 0; i < tags.Length; i++)
-            {
-                if (!string.Equals(tags[i].Key, labels[i].Key, StringComparison.Ordinal) || !string.Equals(Value(tags[i]), labels[i].Value, StringComparison.Ordinal))
-                {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        public int GetHashCode(ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            var hash = 0;
-            foreach (var tag in tags)
-            {
-                hash = Combine(hash, Value(tag));
-            }
-            return hash;
-        }
-
-        private static int Combine(int hash, string value) =>
-            hash * 31 + (value.Length == 0 ? 0 : value.Length ^ value[0] << 8 ^ value[^1] << 16);
-
-        public KeyValuePair<string, string>[] Create(ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
-            throw new NotSupportedException("Points are added by their labels.");
     }
 
     private static string Number(double value) =>
