@@ -4,8 +4,9 @@ using System.Text;
 namespace CloudProviders.Domain;
 
 /// <summary>
-/// The SHA-256 of a bearer token, computed once per request. The API key table stores it, the
-/// read caches and the JWT cache are keyed by it, so no cache ever holds a token in plain form.
+/// The SHA-256 of a bearer token, computed when a connection presents it (<see cref="TokenHashMemo"/>).
+/// The API key table stores it, the read caches and the JWT cache are keyed by it, so no cache
+/// ever holds a token in plain form.
 /// </summary>
 internal readonly record struct TokenHash(UInt128 Low, UInt128 High)
 {
