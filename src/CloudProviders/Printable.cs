@@ -39,13 +39,10 @@ internal static class Printable
         return true;
     }
 
-    /// <summary>True when the text is printable ASCII without a backslash: it needs no escape, and each character is one byte of UTF-8.</summary>
-    public static bool IsPlainAscii(string text) => !text.AsSpan().ContainsAnyExcept(PlainAscii);
-
     /// <summary>The text with every unsafe character, and the backslash, escaped.</summary>
     public static string Escape(string text)
     {
-        if (IsPlainAscii(text) || !text.AsSpan().ContainsAny(NeedsEscape))
+        if (!text.AsSpan().ContainsAnyExcept(PlainAscii) || !text.AsSpan().ContainsAny(NeedsEscape))
         {
             return text;
         }

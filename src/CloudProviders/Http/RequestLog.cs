@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Unicode;
 using CloudProviders.Domain;
 using CloudProviders.Logging;
 using CloudProviders.Metrics;
@@ -146,18 +145,16 @@ internal static class RequestLog
 
         public void WriteMessage(IBufferWriter<byte> line)
         {
-            // The method and path come from the request: escaped as every message is. The rest is
-            // the service's own (digits, a kind, a request id checked or made here), plain ASCII.
-            if (!Printable.IsPlainAscii(method) || !Printable.IsPlainAscii(path))
-            {
-                WriteEscaped(line);
-                return;
-            }
-            // Almost always: every part is plain ASCII, one byte per character, written in place.
-            var span = line.GetSpan(method.Length + path.Length + callerKind.Length + requestId.Length + 64);
-            var at = WriteAscii(span, 0, method);
+            // The method and path come from the request: escaped as every message is (the same
+            // strings when there is nothing to escape, as almost always). The rest is the
+            // service's own: digits, a kind, a request id checked or made here. Each part is
+            // copied or formatted into the line's buffer in place.
+            var safeMethod = Printable.Escape(method);
+            var safePath = Printable.Escape(path);
+            var span = line.GetSpan(Encoding.UTF8.GetMaxByteCount(safeMethod.Length + safePath.Length + callerKind.Length + requestId.Length) + 64);
+            var at = WriteText(span, 0, safeMethod);
             span[at++] = (byte)' ';
-            at = WriteAscii(span, at, path);
+            at = WriteText(span, at, safePath);
             span[at++] = (byte)' ';
             at = WriteDigits(span, at, statusCode);
             span[at++] = (byte)' ';
@@ -168,35 +165,21 @@ internal static class RequestLog
             span[at++] = (byte)('0' + fraction / 10 % 10);
             span[at++] = (byte)('0' + fraction % 10);
             " ms caller="u8.CopyTo(span[at..]);
-            at = WriteAscii(span, at + " ms caller=".Length, callerKind);
+            at = WriteText(span, at + " ms caller=".Length, callerKind);
             " request_id="u8.CopyTo(span[at..]);
-            at = WriteAscii(span, at + " request_id=".Length, requestId);
+            at = WriteText(span, at + " request_id=".Length, requestId);
             line.Advance(at);
         }
 
-        private static int WriteAscii(Span<byte> span, int at, string text)
-        {
-            var narrowed = System.Text.Ascii.FromUtf16(text, span[at..], out var written);
-            Debug.Assert(narrowed == OperationStatus.Done, "Plain ASCII, and the room is an upper bound.");
-            return at + written;
-        }
+        /// <summary>The text as UTF-8: narrowed at once when it is ASCII, as almost every part is; transcoded otherwise.</summary>
+        private static int WriteText(Span<byte> span, int at, string text) =>
+            at + (System.Text.Ascii.FromUtf16(text, span[at..], out var written) == OperationStatus.Done ? written : Encoding.UTF8.GetBytes(text, span[at..]));
 
         private static int WriteDigits(Span<byte> span, int at, long value)
         {
             var formatted = value.TryFormat(span[at..], out var written, default, CultureInfo.InvariantCulture);
             Debug.Assert(formatted, "The room is an upper bound.");
             return at + written;
-        }
-
-        private void WriteEscaped(IBufferWriter<byte> line)
-        {
-            var safeMethod = Printable.Escape(method);
-            var safePath = Printable.Escape(path);
-            var room = Encoding.UTF8.GetMaxByteCount(safeMethod.Length + safePath.Length + callerKind.Length + requestId.Length) + 64;
-            var written = Utf8.TryWrite(line.GetSpan(room), CultureInfo.InvariantCulture,
-                $"{safeMethod} {safePath} {statusCode} {_micros / 1000}.{_micros % 1000:D3} ms caller={callerKind} request_id={requestId}", out var length);
-            Debug.Assert(written, "The room is an upper bound.");
-            line.Advance(length);
         }
     }
 }
