@@ -42,7 +42,7 @@ internal sealed class Authenticator(ReadCache reads, JwtValidator jwt, TimeProvi
         {
             return (null, Refusal.Expired);
         }
-        return (new Caller(key.Actor, key.Owner.TeamId, generation), default);
+        return (new Caller(key.Actor, key.TeamId, generation), default);
     }
 
     private async ValueTask<(Caller? Caller, Refusal Refusal)> AuthenticateUserAsync(ReadOnlyMemory<char> token, TokenHashMemo hashes)

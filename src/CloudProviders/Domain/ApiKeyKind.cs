@@ -26,6 +26,3 @@ internal static class ApiKeyKinds
         return null;
     }
 }
-
-/// <summary>A key that authenticated: the team its row names, its kind and its public prefix.</summary>
-internal sealed record ApiKeyOwner(Guid TeamId, ApiKeyKind Kind, string Prefix);

@@ -15,12 +15,10 @@ internal sealed record ApiKeyInfo(
 }
 
 /// <summary>A key's row, as the request path needs it.</summary>
+/// <param name="TeamId">The team the key belongs to.</param>
+/// <param name="Actor">Who a request with this key acts as (its kind and public prefix): made once with the row, not at every request.</param>
 /// <param name="ExpiresAt">Unix seconds; null for a key that does not expire.</param>
-internal sealed record StoredKey(ApiKeyOwner Owner, long? ExpiresAt, bool Revoked)
-{
-    /// <summary>Who a request with this key acts as: made once with the row, not at every request.</summary>
-    public Actor Actor { get; } = new(Owner.Kind == ApiKeyKind.Dk ? ActorKind.Dk : ActorKind.Sk, Owner.Prefix);
-}
+internal sealed record StoredKey(Guid TeamId, Actor Actor, long? ExpiresAt, bool Revoked);
 
 /// <summary>API keys: stored as SHA-256 hashes, found by hash, listed and revoked by prefix.</summary>
 internal sealed class ApiKeyStore(Database database, TimeProvider time)
@@ -71,11 +69,9 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
         {
             return null;
         }
-        var owner = new ApiKeyOwner(
-            Guid.ParseExact(reader.GetString(0), "D"),
-            ApiKeyKinds.Parse(reader.GetString(1)) ?? throw new InvalidDataException("Unknown key kind."),
-            reader.GetString(2));
-        return new StoredKey(owner, reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetBoolean(4));
+        var kind = ApiKeyKinds.Parse(reader.GetString(1)) ?? throw new InvalidDataException("Unknown key kind.");
+        var actor = new Actor(kind == ApiKeyKind.Dk ? ActorKind.Dk : ActorKind.Sk, reader.GetString(2));
+        return new StoredKey(Guid.ParseExact(reader.GetString(0), "D"), actor, reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetBoolean(4));
     }
 
     public IReadOnlyList<ApiKeyInfo> List(Guid teamId)
