@@ -29,11 +29,7 @@ internal static partial class App
         // Endpoints (and, in the TLS build, their certificates) may come from the standard Kestrel section.
         builder.WebHost.UseKestrelCore().ConfigureKestrel((context, kestrel) =>
             kestrel.Configure(context.Configuration.GetSection("Kestrel"), reloadOnChange: false));
-#if IN_PROCESS_TLS
-        // The opt-in build (-p:InProcessTls=true): Kestrel's HTTPS endpoints and certificate
-        // settings. The default build leaves them out: TLS ends at the mesh or the ingress.
-        builder.WebHost.UseKestrelHttpsConfiguration();
-#endif
+        builder.WebHost.AddInProcessTls();
         builder.Services.AddRoutingCore();
         if (builder.Configuration["urls"] is null && builder.Configuration["http_ports"] is null)
         {
@@ -49,11 +45,8 @@ internal static partial class App
             notice => LogNotice(Logger(sp), notice),
             warning => LogNotice(Logger(sp), warning)));
         services.AddCloudProviders();
-        services.AddSingleton<PrometheusExposition>();
-#if OPENAPI_GENERATOR
-        // Only in the build that writes docs/openapi/v1.json: the generator reads the routes.
-        services.AddApiDescription();
-#endif
+        services.AddSingleton(sp => new PrometheusExposition(new PrometheusExposition.BuildInfo(Flavour, sp.GetRequiredService<Settings>().Engine.Name())));
+        services.AddApiDescriptionGenerator();
 
         // Configure shutdown: SIGTERM turns readiness 503 at once, requests keep being served for
         // Shutdown:DrainSeconds, then those in flight get Shutdown:TimeoutSeconds to finish.
@@ -81,14 +74,8 @@ internal static partial class App
     public static void Initialize(IServiceProvider services)
     {
         var logger = Logger(services);
-#if IN_PROCESS_TLS
-        ListenUrls.Validate(services.GetRequiredService<IConfiguration>(), tls: true);
-#else
-        RequirePlainHttp(services.GetRequiredService<IConfiguration>());
-        ListenUrls.Validate(services.GetRequiredService<IConfiguration>(), tls: false);
-#endif
+        InProcessTls.ValidateListeners(services.GetRequiredService<IConfiguration>());
         var settings = services.GetRequiredService<Settings>();
-        ServiceMetrics.Engine = settings.Engine == DatabaseEngine.Postgres ? "postgres" : "sqlite";
         var jwt = services.GetRequiredService<JwtValidator>();
         var database = services.GetRequiredService<Database>();
         if (database.ReadOnly)
@@ -144,29 +131,16 @@ internal static partial class App
         });
     }
 
-    /// <summary>
-    /// This build speaks plain HTTP: HTTPS endpoints or certificates in the configuration would
-    /// otherwise fail deep inside Kestrel's start, with a stack trace instead of one clear line.
-    /// </summary>
-    private static void RequirePlainHttp(IConfiguration configuration)
-    {
-        var urls = configuration["urls"] ?? "";
-        var https = urls.Contains("https:", StringComparison.OrdinalIgnoreCase)
-            || configuration.GetSection("Kestrel:Certificates").Exists()
-            || configuration.GetSection("Kestrel:Endpoints").GetChildren().Any(endpoint =>
-                (endpoint["Url"] ?? "").StartsWith("https:", StringComparison.OrdinalIgnoreCase)
-                || endpoint.GetSection("Certificate").Exists());
-        if (https)
-        {
-            throw new ConfigurationException(
-                "HTTPS is configured, but this build serves plain HTTP (TLS ends at the mesh or ingress); publish with -p:InProcessTls=true for TLS in process.");
-        }
-    }
+    /// <summary>The optional parts this build carries, as <c>cloud_providers_build_info</c> names them.</summary>
+    private static string Flavour =>
+        string.Join('+', new[] { PostgresEngine.Included ? "postgres" : null, InProcessTls.Included ? "tls" : null }.OfType<string>()) is { Length: > 0 } parts
+            ? parts
+            : "default";
 
     /// <summary>What a process that stops on a failure it cannot get past exits with (as a failed start does).</summary>
     private const int ExitCodeOnFailure = 1;
 
-    private static void Migrated(ILogger logger, Database database, StorageSetup.Prepared prepared)
+    private static void Migrated(ILogger logger, Database database, StorageStartup.Prepared prepared)
     {
         if (prepared.PreviousVersion != Schema.Version)
         {

@@ -112,12 +112,8 @@ internal sealed record Settings
         {
             throw new ConfigurationException("Database:Engine must be sqlite (the default) or postgres.");
         }
-#if POSTGRES
+        // Whether this build carries the engine is storage's to say, when it opens the database.
         return DatabaseEngine.Postgres;
-#else
-        throw new ConfigurationException(
-            "Database:Engine=postgres needs the PostgreSQL build of cloud-providers (dotnet publish -p:Postgres=true, or the image built with --build-arg POSTGRES=true); this build has SQLite only.");
-#endif
     }
 
     /// <summary>Each engine's settings, and only its own: a setting for the other engine is a mistake about which one runs.</summary>

@@ -19,17 +19,3 @@ internal enum Refusal
     /// <summary>A JWT whose issuer, audience, subject or times are not acceptable.</summary>
     BadClaims,
 }
-
-internal static class Refusals
-{
-    public static string Label(this Refusal refusal) => refusal switch
-    {
-        Refusal.Missing => "missing",
-        Refusal.Malformed => "malformed",
-        Refusal.UnknownKey => "unknown_key",
-        Refusal.Expired => "expired",
-        Refusal.Revoked => "revoked",
-        Refusal.BadSignature => "bad_signature",
-        _ => "bad_claims",
-    };
-}

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using CloudProviders.Http;
+using CloudProviders.Domain;
 using CloudProviders.Storage;
 using static CloudProviders.Cli.AdminCommands;
 
@@ -22,7 +22,7 @@ internal static class AuditCommand
                 RequireTeam(admin, id);
                 foreach (var e in admin.Audit.List(id, count))
                 {
-                    admin.WriteRow(StatusBody.Rfc3339(e.At), e.ProviderId, e.Action, e.ActorKind, e.Actor, e.KeyPreview ?? "-");
+                    admin.WriteRow(Rfc3339.Format(e.At), e.ProviderId, e.Action, e.ActorKind, e.Actor, e.KeyPreview ?? "-");
                 }
             };
         }));

@@ -1,7 +1,5 @@
 using System.CommandLine;
-#if POSTGRES
 using CloudProviders.Storage;
-#endif
 using static CloudProviders.Cli.AdminCommands;
 
 namespace CloudProviders.Cli;
@@ -15,6 +13,10 @@ internal static class ImportCommand
         var import = new Command("import", "Copy a SQLite database into the configured PostgreSQL database (Database:Engine=postgres), which must be empty, in one transaction.") { from };
         import.SetAction(parse => Run(parse, split, db, () =>
         {
+            if (!PostgresEngine.Included)
+            {
+                throw new CliException("import copies into PostgreSQL, which needs the PostgreSQL build of cloud-providers (dotnet publish -p:Postgres=true).");
+            }
             var path = Path.GetFullPath(parse.GetValue(from)!);
             if (!File.Exists(path))
             {
@@ -27,25 +29,16 @@ internal static class ImportCommand
 
     private static void Import(AdminContext admin, string path)
     {
-#if POSTGRES
-        if (admin.Database is not PostgresDatabase target)
+        if (admin.Settings.Engine != DatabaseEngine.Postgres)
         {
             throw new CliException("import copies into PostgreSQL: set Database:Engine=postgres and Database:ConnectionString to the target database.");
         }
         // The source is read, never written: checked first, then the target is prepared and filled.
-        var source = new SqliteDatabase(path, readOnly: true);
         var key = MasterKey.Find(admin.Settings, null, admin.Notices.Warning)
             ?? throw new CliException("import needs the source's master key: set Encryption:KeyFile to it (for a development database, the .key file beside it).");
-        PostgresImport.CheckSource(source, new CredentialCipher(key.Key), key.Source);
-        admin.Storage.Prepare();
-        foreach (var (table, rows) in PostgresImport.Copy(source, target))
+        foreach (var (table, rows) in PostgresEngine.Import(admin.Database, path, key, () => admin.Storage.Prepare()))
         {
             admin.WriteRow(table, rows.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
-#else
-        _ = admin;
-        _ = path;
-        throw new CliException("import copies into PostgreSQL, which needs the PostgreSQL build of cloud-providers (dotnet publish -p:Postgres=true).");
-#endif
     }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using CloudProviders.Domain;
-using CloudProviders.Http;
 using static CloudProviders.Cli.AdminCommands;
 
 namespace CloudProviders.Cli;
@@ -12,7 +11,7 @@ internal static class KeyCommand
     {
         var key = new Command("key", "Manage sk- (integration) and dk- (device) API keys.");
         var teamId = TeamIdArgument();
-        var kind = OneOf("--kind", "sk (read) or dk (read and write).", ApiKeyKinds.Names);
+        var kind = OneOf("--kind", "sk (read) or dk (read and write).", EnumNames<ApiKeyKind>.All);
         var name = new Option<string?>("--name") { Description = "A label to tell keys apart." };
         var expiresIn = WholeNumber("--expires-in", $"Days until the key expires, 1 to {MaxKeyLifetimeDays} (default: never).", 1, MaxKeyLifetimeDays);
 
@@ -20,7 +19,7 @@ internal static class KeyCommand
         create.SetAction(parse => Run(parse, split, db, () =>
         {
             var id = ParseTeamId(parse.GetValue(teamId));
-            var keyKind = ApiKeyKinds.Parse(parse.GetValue(kind)) ?? throw new CliException($"--kind must be one of {string.Join(", ", ApiKeyKinds.Names)}.");
+            var keyKind = EnumNames<ApiKeyKind>.Parse(parse.GetValue(kind)) ?? throw new CliException($"--kind must be one of {string.Join(", ", EnumNames<ApiKeyKind>.All)}.");
             var label = Text(parse.GetValue(name), "--name", MaxNameLength);
             TimeSpan? lifetime = parse.GetValue(expiresIn) is { } days ? TimeSpan.FromDays(days) : null;
             return admin =>
@@ -40,8 +39,8 @@ internal static class KeyCommand
                 var now = admin.Time.GetUtcNow();
                 foreach (var k in admin.Keys.List(id))
                 {
-                    var expires = k.ExpiresAt is { } at ? StatusBody.Rfc3339(at) : "-";
-                    admin.WriteRow(k.Prefix, k.Kind.Name(), k.Name ?? "-", StatusBody.Rfc3339(k.CreatedAt), expires, k.State(now));
+                    var expires = k.ExpiresAt is { } at ? Rfc3339.Format(at) : "-";
+                    admin.WriteRow(k.Prefix, k.Kind.Name(), k.Name ?? "-", Rfc3339.Format(k.CreatedAt), expires, k.State(now).Name());
                 }
             };
         }));

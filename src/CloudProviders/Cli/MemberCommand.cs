@@ -1,6 +1,5 @@
 using System.CommandLine;
 using CloudProviders.Domain;
-using CloudProviders.Http;
 using CloudProviders.Storage;
 using static CloudProviders.Cli.AdminCommands;
 
@@ -14,14 +13,14 @@ internal static class MemberCommand
         var member = new Command("member", "Manage team members and their roles.");
         var teamId = TeamIdArgument();
         var userId = new Argument<string>("user-id") { Description = "The user's id: the JWT sub." };
-        var role = OneOf("--role", $"{string.Join(", ", Roles.Names)}.", Roles.Names);
+        var role = OneOf("--role", $"{string.Join(", ", EnumNames<Role>.All)}.", EnumNames<Role>.All);
 
         var add = new Command("add", "Add a member to a team.") { teamId, userId, role };
         add.SetAction(parse => Run(parse, split, db, () =>
         {
             var id = ParseTeamId(parse.GetValue(teamId));
             var user = UserId(parse.GetValue(userId));
-            var parsedRole = Roles.Parse(parse.GetValue(role)) ?? throw new CliException($"--role must be one of {string.Join(", ", Roles.Names)}.");
+            var parsedRole = EnumNames<Role>.Parse(parse.GetValue(role)) ?? throw new CliException($"--role must be one of {string.Join(", ", EnumNames<Role>.All)}.");
             return admin =>
             {
             switch (admin.Teams.AddMember(id, user, parsedRole))
@@ -60,7 +59,7 @@ internal static class MemberCommand
                 RequireTeam(admin, id);
                 foreach (var m in admin.Teams.ListMembers(id))
                 {
-                    admin.WriteRow(m.UserId, m.Role.Name(), StatusBody.Rfc3339(m.AddedAt));
+                    admin.WriteRow(m.UserId, m.Role.Name(), Rfc3339.Format(m.AddedAt));
                 }
             };
         }));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Data.Common;
+using CloudProviders.Http;
 using CloudProviders.Storage;
 
 namespace CloudProviders.Cli;
@@ -24,9 +25,11 @@ internal static class ServeCommand
         try
         {
             app = App.Build([.. hostArgs], demo ? DemoSeed.Configure : null);
-#if !OPENAPI_GENERATOR
-            App.Initialize(app.Services);
-#endif
+            if (!ApiDescriptionGenerator.Included)
+            {
+                // The generator's build only reads the routes: it opens no database.
+                App.Initialize(app.Services);
+            }
             if (demo)
             {
                 var printCommands = DemoSeed.Seed(app);

@@ -3,20 +3,9 @@ namespace CloudProviders.Domain;
 /// <summary>How a caller proved who it is.</summary>
 internal enum ActorKind { Jwt, Sk, Dk, Cli }
 
-/// <summary>Who changed a credential, as the audit trail names them.</summary>
+/// <summary>Who acted on a credential, as the audit trail, the request log and the metrics name them.</summary>
 /// <param name="Id">The JWT <c>sub</c>, the API key's 12-character prefix, or <c>cli</c>.</param>
 internal sealed record Actor(ActorKind Kind, string Id)
 {
     public static readonly Actor Cli = new(ActorKind.Cli, "cli");
-
-    public string KindName => NameOf(Kind);
-
-    /// <summary>The kind as the audit trail, the request log and the metrics name it.</summary>
-    public static string NameOf(ActorKind kind) => kind switch
-    {
-        ActorKind.Jwt => "jwt",
-        ActorKind.Sk => "sk",
-        ActorKind.Dk => "dk",
-        _ => "cli",
-    };
 }

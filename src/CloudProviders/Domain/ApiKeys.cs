@@ -30,7 +30,7 @@ internal static class ApiKeys
         {
             return null;
         }
-        return ApiKeyKinds.Parse(token[..2]);
+        return EnumNames<ApiKeyKind>.Parse(token[..2]);
     }
 
     public static string Prefix(string key) => key[..PrefixLength];

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace CloudProviders.Domain;
@@ -12,18 +13,18 @@ internal readonly record struct TokenHash(UInt128 Low, UInt128 High)
 {
     public static TokenHash Of(ReadOnlySpan<char> token)
     {
-        Span<byte> hash = stackalloc byte[Sha256.HashSizeInBytes];
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         var length = Encoding.UTF8.GetByteCount(token);
         var utf8 = length <= 1024 ? stackalloc byte[length] : new byte[length];
         Encoding.UTF8.GetBytes(token, utf8);
-        Sha256.HashData(utf8, hash);
+        SHA256.HashData(utf8, hash);
         return new TokenHash(BinaryPrimitives.ReadUInt128LittleEndian(hash), BinaryPrimitives.ReadUInt128LittleEndian(hash[16..]));
     }
 
     /// <summary>The 32 bytes, as the database stores them.</summary>
     public byte[] ToArray()
     {
-        var bytes = new byte[Sha256.HashSizeInBytes];
+        var bytes = new byte[SHA256.HashSizeInBytes];
         BinaryPrimitives.WriteUInt128LittleEndian(bytes, Low);
         BinaryPrimitives.WriteUInt128LittleEndian(bytes.AsSpan(16), High);
         return bytes;

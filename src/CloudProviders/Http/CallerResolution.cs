@@ -87,7 +87,7 @@ internal sealed class CallerResolution(Authenticator authenticator, AccessPolicy
 
     private static (TeamAccess?, ErrorReply?) Refuse(Refusal refusal)
     {
-        ServiceMetrics.AuthRefusals.Add(1, new KeyValuePair<string, object?>("reason", refusal.Label()));
+        ServiceMetrics.AuthRefusals.Add(1, new KeyValuePair<string, object?>("reason", refusal.Name()));
         return (null, ErrorReply.Unauthorized());
     }
 }

@@ -12,7 +12,7 @@ internal static class CredentialEndpoints
     private const string NoCredential = "No ComfyUI Cloud credential is configured for this team.";
 
     /// <summary>What every credential route may answer besides 200, for the API description; PUT adds its body's.</summary>
-    private static readonly int[] Refusals =
+    private static readonly int[] ErrorStatuses =
     [
         StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,
         StatusCodes.Status405MethodNotAllowed, StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable,
@@ -43,17 +43,17 @@ internal static class CredentialEndpoints
             .WithName("GetComfyCloudCredential")
             .WithSummary("Get ComfyUI Cloud credential status")
             .Produces<StatusBody>(StatusCodes.Status200OK, JsonBytesReply.ContentType)
-            .ProducesErrors(Refusals);
+            .ProducesErrors(ErrorStatuses);
         group.MapPut(path, (HttpContext context) => set(context))
             .WithName("SetComfyCloudCredential")
             .WithSummary("Set or replace the ComfyUI Cloud API key")
             .Produces<StatusBody>(StatusCodes.Status200OK, JsonBytesReply.ContentType)
-            .ProducesErrors([.. Refusals, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType]);
+            .ProducesErrors([.. ErrorStatuses, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType]);
         group.MapDelete(path, (HttpContext context) => revoke(context))
             .WithName("RevokeComfyCloudCredential")
             .WithSummary("Revoke the ComfyUI Cloud API key")
             .Produces<StatusBody>(StatusCodes.Status200OK, JsonBytesReply.ContentType)
-            .ProducesErrors(Refusals);
+            .ProducesErrors(ErrorStatuses);
         return group;
     }
 

@@ -16,6 +16,7 @@ internal static partial class ErrorBodies
     {
         var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ErrorBodies));
         var database = app.ApplicationServices.GetRequiredService<Database>();
+        var engine = new KeyValuePair<string, object?>("engine", app.ApplicationServices.GetRequiredService<Settings>().Engine.Name());
         return app.Use(async (context, next) =>
         {
             context.Response.Headers.CacheControl = "no-store";
@@ -29,7 +30,7 @@ internal static partial class ErrorBodies
                 if (exception is System.Data.Common.DbException fault)
                 {
                     database.AfterFault(fault);
-                    ServiceMetrics.StorageErrors.Add(1, new KeyValuePair<string, object?>("engine", ServiceMetrics.Engine));
+                    ServiceMetrics.StorageErrors.Add(1, engine);
                 }
                 context.Response.Clear();
                 context.Response.Headers.CacheControl = "no-store";

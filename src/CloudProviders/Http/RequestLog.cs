@@ -21,7 +21,7 @@ internal static class RequestLog
     private const string Anonymous = "anonymous";
 
     /// <summary>Records who the request turned out to be, for its log line and its metrics.</summary>
-    public static void SetCaller(HttpContext context, Actor actor) => context.Features.Set(CallerKind.Of(actor.Kind));
+    public static void SetCaller(HttpContext context, Actor actor) => context.Features.Set(actor);
 
     public static IApplicationBuilder UseRequestLog(this IApplicationBuilder app)
     {
@@ -42,7 +42,7 @@ internal static class RequestLog
             finally
             {
                 var elapsed = Stopwatch.GetElapsedTime(started);
-                var kind = context.Features.Get<CallerKind>()?.Name ?? Anonymous;
+                var kind = context.Features.Get<Actor>()?.Kind.Name() ?? Anonymous;
                 if (ServiceMetrics.Requests.Enabled)
                 {
                     Measure(context, kind, elapsed);
@@ -87,16 +87,6 @@ internal static class RequestLog
         Span<byte> bytes = stackalloc byte[16];
         Random.Shared.NextBytes(bytes);
         return Convert.ToHexStringLower(bytes);
-    }
-
-    /// <summary>The caller's kind, once known: one shared instance per kind, so recording it allocates nothing.</summary>
-    private sealed class CallerKind(string name)
-    {
-        private static readonly CallerKind[] Kinds = [.. Enum.GetValues<ActorKind>().Select(kind => new CallerKind(Actor.NameOf(kind)))];
-
-        public string Name => name;
-
-        public static CallerKind Of(ActorKind kind) => Kinds[(int)kind];
     }
 
     /// <summary>

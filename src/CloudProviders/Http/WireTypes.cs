@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CloudProviders.Domain;
@@ -18,13 +17,9 @@ internal sealed record StatusBody(
         status.Provider.Id,
         status.Active ? "active" : "revoked",
         status.Active && status.CloudFallback,
-        Rfc3339(status.CreatedAt),
-        Rfc3339(status.UpdatedAt),
+        Rfc3339.Format(status.CreatedAt),
+        Rfc3339.Format(status.UpdatedAt),
         status.KeyPreview);
-
-    /// <summary>UTC, whole seconds, <c>Z</c>: <c>2025-06-01T12:00:00Z</c>.</summary>
-    public static string Rfc3339(DateTimeOffset at) =>
-        at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }
 
 /// <summary>Every error body: plain English, no secrets.</summary>

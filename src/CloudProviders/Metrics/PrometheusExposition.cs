@@ -13,6 +13,13 @@ namespace CloudProviders.Metrics;
 /// </summary>
 internal sealed class PrometheusExposition : IDisposable
 {
+    /// <summary>What <c>cloud_providers_build_info</c> says of the running build, a fact of this process's configuration.</summary>
+    /// <param name="Flavour">The optional parts the build carries (<c>default</c>, <c>tls</c>, <c>postgres</c>, <c>postgres+tls</c>).</param>
+    /// <param name="Engine">The storage engine in use.</param>
+    public sealed record BuildInfo(string Flavour, string Engine);
+
+    private const string BuildInfoName = "cloud_providers_build_info";
+
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
     /// <summary>Upper bounds of the duration buckets, in seconds: 100 µs to 1 s.</summary>
@@ -22,8 +29,14 @@ internal sealed class PrometheusExposition : IDisposable
     private readonly Lock _instruments = new();
     private readonly List<Series> _series = [];
 
-    public PrometheusExposition()
+    private readonly string _buildInfo;
+
+    public PrometheusExposition(BuildInfo build)
     {
+        var version = typeof(PrometheusExposition).Assembly.GetName().Version?.ToString(3) ?? "unknown";
+        _buildInfo = $"# HELP {BuildInfoName} The build that is running: always 1, with its version, flavour and storage engine.\n" +
+            $"# TYPE {BuildInfoName} gauge\n" +
+            $"{BuildInfoName}{{version=\"{Escape(version, quoted: true)}\",flavour=\"{Escape(build.Flavour, quoted: true)}\",engine=\"{Escape(build.Engine, quoted: true)}\"}} 1\n";
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (instrument.Meter.Name == ServiceMetrics.MeterName)
@@ -46,12 +59,22 @@ internal sealed class PrometheusExposition : IDisposable
     {
         _listener.RecordObservableInstruments();
         var text = new StringBuilder(4096);
+        var buildInfoWritten = false;
         lock (_instruments)
         {
             foreach (var series in _series.OrderBy(s => s.Name, StringComparer.Ordinal))
             {
+                if (!buildInfoWritten && string.CompareOrdinal(series.Name, BuildInfoName) > 0)
+                {
+                    text.Append(_buildInfo);
+                    buildInfoWritten = true;
+                }
                 series.WriteTo(text);
             }
+        }
+        if (!buildInfoWritten)
+        {
+            text.Append(_buildInfo);
         }
         return text.ToString();
     }

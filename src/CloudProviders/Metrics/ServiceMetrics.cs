@@ -29,15 +29,13 @@ internal static class ServiceMetrics
     /// <summary>The read caches, as the <c>cache</c> label of <c>cloud_providers_cache_lookups</c> names them.</summary>
     public enum Cache { Key, Role, Status }
 
-    /// <summary>The <see cref="Cache"/> values' label values, in their order.</summary>
-    private static readonly string[] CacheNames = ["key", "role", "status"];
 
     /// <summary>
     /// Hits and misses per cache. Two or three lookups make every request, so each is one atomic
     /// increment here, read by an observable counter at collection time, rather than a
     /// measurement of its own.
     /// </summary>
-    private static readonly long[] CacheLookupCounts = new long[CacheNames.Length * 2];
+    private static readonly long[] CacheLookupCounts = new long[EnumNames<Cache>.All.Length * 2];
 
     public static void CountCacheLookup(Cache cache, bool hit) =>
         Interlocked.Increment(ref CacheLookupCounts[(int)cache * 2 + (hit ? 0 : 1)]);
@@ -45,9 +43,9 @@ internal static class ServiceMetrics
     /// <summary>Labels <c>cache</c> (key, role, status) and <c>result</c> (hit, miss).</summary>
     private static IEnumerable<Measurement<long>> ObserveCacheLookups()
     {
-        for (var cache = 0; cache < CacheNames.Length; cache++)
+        for (var cache = 0; cache < EnumNames<Cache>.All.Length; cache++)
         {
-            var label = new KeyValuePair<string, object?>("cache", CacheNames[cache]);
+            var label = new KeyValuePair<string, object?>("cache", EnumNames<Cache>.All[cache]);
             yield return new(Volatile.Read(ref CacheLookupCounts[cache * 2]), label, new KeyValuePair<string, object?>("result", "hit"));
             yield return new(Volatile.Read(ref CacheLookupCounts[cache * 2 + 1]), label, new KeyValuePair<string, object?>("result", "miss"));
         }
@@ -80,27 +78,7 @@ internal static class ServiceMetrics
             new Measurement<long>(GC.CollectionCount(2), new KeyValuePair<string, object?>("generation", "2")),
         }, description: "Garbage collections, by generation.");
         Meter.CreateObservableCounter("dotnet_gc_allocated_bytes", () => GC.GetTotalAllocatedBytes(), unit: "By", description: "Bytes allocated on the managed heap.");
-        var version = typeof(ServiceMetrics).Assembly.GetName().Version?.ToString(3) ?? "unknown";
-        Meter.CreateObservableGauge("cloud_providers_build_info", () => new Measurement<long>(1,
-            new KeyValuePair<string, object?>("version", version),
-            new KeyValuePair<string, object?>("flavour", Flavour),
-            new KeyValuePair<string, object?>("engine", Engine)), description: "The build that is running: always 1, with its version, flavour and storage engine.");
     }
-
-    /// <summary>The storage engine that <c>cloud_providers_build_info</c> names; set once the configuration is read.</summary>
-    public static string Engine { get; set; } = "sqlite";
-
-    /// <summary>The build's flavour: which opt-in parts it carries.</summary>
-    public const string Flavour =
-#if POSTGRES && IN_PROCESS_TLS
-        "postgres+tls";
-#elif POSTGRES
-        "postgres";
-#elif IN_PROCESS_TLS
-        "tls";
-#else
-        "default";
-#endif
 
     /// <summary>Status codes as label values, made once.</summary>
     public static string StatusLabel(int status) => status is >= 100 and < 600 ? StatusLabels[status - 100] : "other";

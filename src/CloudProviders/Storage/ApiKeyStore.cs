@@ -10,9 +10,12 @@ internal sealed record ApiKeyInfo(
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? RevokedAt)
 {
-    public string State(DateTimeOffset now) =>
-        RevokedAt is not null ? "revoked" : ExpiresAt <= now ? "expired" : "active";
+    public ApiKeyState State(DateTimeOffset now) =>
+        RevokedAt is not null ? ApiKeyState.Revoked : ExpiresAt <= now ? ApiKeyState.Expired : ApiKeyState.Active;
 }
+
+/// <summary>Whether a key still authenticates, as <c>key list</c> says it.</summary>
+internal enum ApiKeyState { Active, Expired, Revoked }
 
 /// <summary>A key's row, as the request path needs it.</summary>
 /// <param name="TeamId">The team the key belongs to.</param>
@@ -69,7 +72,7 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
         {
             return null;
         }
-        var kind = ApiKeyKinds.Parse(reader.GetString(1)) ?? throw new InvalidDataException("Unknown key kind.");
+        var kind = EnumNames<ApiKeyKind>.Parse(reader.GetString(1)) ?? throw new InvalidDataException("Unknown key kind.");
         var actor = new Actor(kind == ApiKeyKind.Dk ? ActorKind.Dk : ActorKind.Sk, reader.GetString(2));
         return new StoredKey(Guid.ParseExact(reader.GetString(0), "D"), actor, reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetBoolean(4));
     }
@@ -87,7 +90,7 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
         {
             keys.Add(new ApiKeyInfo(
                 reader.GetString(0),
-                ApiKeyKinds.Parse(reader.GetString(1)) ?? throw new InvalidDataException("Unknown key kind."),
+                EnumNames<ApiKeyKind>.Parse(reader.GetString(1)) ?? throw new InvalidDataException("Unknown key kind."),
                 reader.IsDBNull(2) ? null : reader.GetString(2),
                 DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(3)),
                 reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(4)),

@@ -2,6 +2,7 @@ using CloudProviders.Domain;
 
 namespace CloudProviders.Storage;
 
+/// <summary>What was done to a credential, as the audit trail and the metrics name it.</summary>
 internal enum AuditAction { Set, Replace, Revoke }
 
 internal sealed record AuditEntry(DateTimeOffset At, Guid TeamId, string ProviderId, string Action, string ActorKind, string Actor, string? KeyPreview);
@@ -20,8 +21,8 @@ internal sealed class AuditTrail(Database database)
             INSERT INTO credential_audit (at, team_id, provider, action, actor_kind, actor, key_preview)
             VALUES (@at, @team, @provider, @action, @kind, @actor, @preview);
             """);
-        command.With("@at", at).With("@team", TeamId.Format(teamId)).With("@provider", provider.Id).With("@action", Name(action))
-            .With("@kind", actor.KindName).With("@actor", actor.Id).With("@preview", keyPreview)
+        command.With("@at", at).With("@team", TeamId.Format(teamId)).With("@provider", provider.Id).With("@action", action.Name())
+            .With("@kind", actor.Kind.Name()).With("@actor", actor.Id).With("@preview", keyPreview)
             .ExecuteNonQuery();
     }
 
@@ -48,11 +49,4 @@ internal sealed class AuditTrail(Database database)
         }
         return entries;
     }
-
-    private static string Name(AuditAction action) => action switch
-    {
-        AuditAction.Set => "set",
-        AuditAction.Replace => "replace",
-        _ => "revoke",
-    };
 }

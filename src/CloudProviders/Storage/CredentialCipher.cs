@@ -83,8 +83,8 @@ internal sealed class CredentialCipher
         }
     }
 
-    /// <summary>HMAC-SHA256 under the key of a fixed label, in managed code, so that start-up need not load OpenSSL.</summary>
-    private static byte[] CheckValueOf(byte[] key) => Sha256.Hmac(key, "cloud-providers/master-key-check/v1"u8);
+    /// <summary>HMAC-SHA256 under the key of a fixed label.</summary>
+    private static byte[] CheckValueOf(byte[] key) => HMACSHA256.HashData(key, "cloud-providers/master-key-check/v1"u8);
 
     private static byte[] AssociatedData(Guid teamId, string providerId) =>
         Encoding.UTF8.GetBytes($"cloud-providers/v1\n{TeamId.Format(teamId)}\n{providerId}");

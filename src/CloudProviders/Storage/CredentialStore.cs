@@ -34,7 +34,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
             return null;
         }
         var replacing = Find(write.Connection, write.Transaction, teamId, provider) is not null;
-        StorageSetup.RequireKey(write, cipher.Value);
+        MasterKeyCheck.RequireKey(write, cipher.Value);
         var ciphertext = cipher.Value.Seal(teamId, provider.Id, key);
         using (var command = write.Command("""
             INSERT INTO credentials (team_id, provider, status, cloud_fallback, ciphertext, key_preview, created_at, updated_at)
@@ -52,9 +52,10 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
                 .ExecuteNonQuery();
         }
         var status = Find(write.Connection, write.Transaction, teamId, provider)!;
-        AuditTrail.Record(write, now, teamId, provider, replacing ? AuditAction.Replace : AuditAction.Set, actor, status.KeyPreview);
+        var action = replacing ? AuditAction.Replace : AuditAction.Set;
+        AuditTrail.Record(write, now, teamId, provider, action, actor, status.KeyPreview);
         write.Commit();
-        ServiceMetrics.CredentialWrites.Add(1, new KeyValuePair<string, object?>("action", replacing ? "replace" : "set"));
+        ServiceMetrics.CredentialWrites.Add(1, new KeyValuePair<string, object?>("action", action.Name()));
         return status;
     }
 
@@ -82,7 +83,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
         {
             AuditTrail.Record(write, now, teamId, provider, AuditAction.Revoke, actor, status!.KeyPreview);
             write.Commit();
-            ServiceMetrics.CredentialWrites.Add(1, new KeyValuePair<string, object?>("action", "revoke"));
+            ServiceMetrics.CredentialWrites.Add(1, new KeyValuePair<string, object?>("action", AuditAction.Revoke.Name()));
         }
         return status;
     }
@@ -106,7 +107,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
         using var write = database.BeginWrite();
         // The check value's row, locked first: a write that is sealing under the old key finishes
         // before this reads the keys, and one that starts later sees the new check value.
-        StorageSetup.LockForRotation(write);
+        MasterKeyCheck.LockForRotation(write);
         var rows = new List<(string Team, string Provider, byte[] Ciphertext)>();
         using (var select = write.Command($"SELECT team_id, provider, ciphertext FROM credentials WHERE ciphertext IS NOT NULL{database.ForUpdate};"))
         using (var reader = select.ExecuteReader())
@@ -123,7 +124,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
             using var update = write.Command("UPDATE credentials SET ciphertext = @ciphertext WHERE team_id = @team AND provider = @provider;");
             update.With("@ciphertext", next.Seal(teamId, provider, key)).With("@team", team).With("@provider", provider).ExecuteNonQuery();
         }
-        StorageSetup.Replace(write, next);
+        MasterKeyCheck.Replace(write, next);
         write.Commit();
         return rows.Count;
     }

@@ -5,7 +5,7 @@ namespace CloudProviders.Storage;
 /// <summary>
 /// Finds the 32-byte master key: <c>Encryption:Key</c> (base64), else <c>Encryption:KeyFile</c>,
 /// else the development key file beside the database (<see cref="DevelopmentKeyPath"/>), which
-/// <see cref="StorageSetup"/> generates, mode 0600, only for a database that holds no key yet.
+/// <see cref="StorageStartup"/> generates, mode 0600, only for a database that holds no key yet.
 /// </summary>
 internal static class MasterKey
 {

@@ -10,10 +10,7 @@ internal static class StorageErrors
     public static string Describe(DbException exception, string sqlitePath) => exception switch
     {
         SqliteException sqlite => Describe(sqlite, sqlitePath),
-#if POSTGRES
-        Npgsql.NpgsqlException postgres => PostgresErrors.Describe(postgres),
-#endif
-        _ => "The database could not be used; check it, then try again.",
+        _ => PostgresEngine.Describe(exception) ?? "The database could not be used; check it, then try again.",
     };
 
     private static string Describe(SqliteException exception, string path)

@@ -83,7 +83,7 @@ internal sealed class TeamStore(Database database, TimeProvider time)
         {
             members.Add(new Member(
                 reader.GetString(0),
-                Roles.Parse(reader.GetString(1)) ?? Role.Viewer,
+                EnumNames<Role>.Parse(reader.GetString(1)) ?? Role.Viewer,
                 DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(2))));
         }
         return members;
@@ -95,6 +95,6 @@ internal sealed class TeamStore(Database database, TimeProvider time)
         using var connection = database.Open();
         using var command = connection.Command("SELECT role FROM members WHERE team_id = @team AND user_id = @user;")
             .With("@team", TeamId.Format(teamId)).With("@user", userId);
-        return Roles.Parse(command.ExecuteScalar() as string);
+        return EnumNames<Role>.Parse(command.ExecuteScalar() as string);
     }
 }

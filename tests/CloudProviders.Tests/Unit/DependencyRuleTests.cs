@@ -49,6 +49,46 @@ public sealed class DependencyRuleTests
     public void A_backward_dependency_is_found(string? folder, string text, string used) =>
         Assert.Equal([used], Violations(folder, text));
 
+    /// <summary>The one file of each optional part of the build where its build switch is read.</summary>
+    private static readonly string[] PartEdges =
+    [
+        Path.Combine("Storage", "Postgres", "PostgresEngine.cs"),
+        Path.Combine("Http", "InProcessTls.cs"),
+        Path.Combine("Http", "OpenApi", "ApiDescriptionGenerator.cs"),
+    ];
+
+    [Fact]
+    public void Build_switches_stay_at_the_edge_of_each_optional_part()
+    {
+        var source = Path.Combine(Repository.Root, "src", "CloudProviders");
+        var separator = Path.DirectorySeparatorChar;
+        var switched = Directory.EnumerateFiles(source, "*.cs", SearchOption.AllDirectories)
+            .Select(file => Path.GetRelativePath(source, file))
+            .Where(relative => !relative.StartsWith($"obj{separator}", StringComparison.Ordinal) && !relative.StartsWith($"bin{separator}", StringComparison.Ordinal))
+            .Where(relative => HasBuildSwitch(File.ReadAllText(Path.Combine(source, relative))))
+            .Where(relative => !PartEdges.Contains(relative));
+        Assert.Empty(switched);
+    }
+
+    [Fact]
+    public void The_composition_root_reads_no_build_switch()
+    {
+        var source = Path.Combine(Repository.Root, "src", "CloudProviders");
+        Assert.All([.. CompositionRoot, Path.Combine("Cli", "ServeCommand.cs")], file =>
+            Assert.False(File.Exists(Path.Combine(source, file)) && HasBuildSwitch(File.ReadAllText(Path.Combine(source, file))), $"{file} reads a build switch"));
+    }
+
+    [Theory]
+    [InlineData("class A\n{\n#if POSTGRES\n    int B;\n#endif\n}", true)]
+    [InlineData("    #if IN_PROCESS_TLS\n", true)]
+    [InlineData("// Without #if here: the part registers itself.\nclass A;", false)]
+    public void A_build_switch_is_found(string text, bool found) =>
+        Assert.Equal(found, HasBuildSwitch(text));
+
+    /// <summary>A conditional compilation directive on a line of its own.</summary>
+    private static bool HasBuildSwitch(string text) =>
+        text.Split('\n').Any(line => line.TrimStart().StartsWith("#if", StringComparison.Ordinal) || line.TrimStart().StartsWith("#elif", StringComparison.Ordinal));
+
     /// <summary>The folders a file in <paramref name="folder"/> (null: the top) uses but may not.</summary>
     private static IEnumerable<string> Violations(string? folder, string text)
     {

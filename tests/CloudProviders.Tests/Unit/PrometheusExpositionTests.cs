@@ -16,7 +16,7 @@ public sealed class PrometheusExpositionTests
     [Fact]
     public void Concurrent_measurements_and_new_label_sets_lose_nothing()
     {
-        using var exposition = new PrometheusExposition();
+        using var exposition = new PrometheusExposition(new PrometheusExposition.BuildInfo("default", "sqlite"));
         // An instrument of the service's meter name, so the exposition collects it; a name of its own,
         // so nothing else measures it.
         using var meter = new Meter(ServiceMetrics.MeterName);

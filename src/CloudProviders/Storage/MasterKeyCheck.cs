@@ -4,50 +4,14 @@ using System.Security.Cryptography;
 namespace CloudProviders.Storage;
 
 /// <summary>
-/// What every process that writes does before its first write, the server and each admin command
-/// alike: it checks the master key against the database while nothing has been written, then
-/// creates or migrates the file, generates a development key only for a database that holds no
-/// key yet, and records the key's check value. A database is written under one master key only.
+/// The master key's check value in the database: it tells whether a master key is the
+/// database's own before anything is written, and keeps every write under that one key.
 /// </summary>
-internal static class StorageSetup
+internal static class MasterKeyCheck
 {
-    /// <summary>The cipher for the database's keys, and the schema version the file had before.</summary>
-    public sealed record Prepared(CredentialCipher Cipher, int PreviousVersion);
-
-    /// <param name="notice">Told when a development key file is generated.</param>
-    /// <param name="warn">Told of a key file that is unsafe but usable.</param>
-    /// <exception cref="ConfigurationException">The master key is missing, unsafe, or not the database's.</exception>
-    /// <exception cref="SchemaException">The file is from a newer binary.</exception>
-    public static Prepared Prepare(Settings settings, Database database, Action<string> notice, Action<string> warn)
-    {
-        if (database.ReadOnly)
-        {
-            throw new ConfigurationException("This database is a read-only replica (Database:ReadOnly=true): send changes to the primary.");
-        }
-        // Only an embedded file gets a development key, beside it: instances that share a
-        // PostgreSQL database must share one master key, which only the operator can give them.
-        var developmentKey = database is SqliteDatabase sqlite ? MasterKey.DevelopmentKeyPath(sqlite.Path) : null;
-        var found = MasterKey.Find(settings, developmentKey, warn);
-        if (found is null && developmentKey is null)
-        {
-            throw new ConfigurationException(
-                "Every instance on a shared PostgreSQL database needs the same master key: set Encryption:KeyFile (or Encryption:Key) to it.");
-        }
-        var recorded = database.MayHoldData && Check(database, found, developmentKey);
-
-        var previous = database.Migrate();
-        found ??= MasterKey.Generate(developmentKey!, notice, warn);
-        var cipher = new CredentialCipher(found.Key);
-        if (!recorded)
-        {
-            Establish(database, cipher, found.Source);
-        }
-        return new Prepared(cipher, previous);
-    }
-
     /// <summary>Refuses a key that is not the database's, or a missing one where the database holds keys. Writes nothing.</summary>
     /// <returns>Whether the database records the key's check value already.</returns>
-    private static bool Check(Database database, MasterKey.Found? found, string? developmentKey)
+    internal static bool Check(Database database, MasterKey.Found? found, string? developmentKey)
     {
         using var connection = database.Open();
         var version = database.ReadVersion(connection);
@@ -75,7 +39,7 @@ internal static class StorageSetup
     }
 
     /// <summary>Records the key's check value, or, where one is recorded (by a process that got here first), compares it.</summary>
-    private static void Establish(Database database, CredentialCipher cipher, string source)
+    internal static void Establish(Database database, CredentialCipher cipher, string source)
     {
         using var write = database.BeginWrite();
         // Two instances starting on an empty database: the second waits here for the first's row.
