@@ -55,8 +55,9 @@ internal static partial class App
 
         var app = builder.Build();
 
-        // Configure the pipeline: the request log outermost, then error bodies, then routing.
+        // Configure the pipeline: the request log outermost, then the cache rule and error bodies, then routing.
         app.UseRequestLog();
+        app.UseNoStore();
         app.UseErrorBodies();
         app.UseRouting();
         app.MapHealthApi();

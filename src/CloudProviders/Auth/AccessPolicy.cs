@@ -9,10 +9,6 @@ internal enum Permission { Read, Manage }
 /// <summary>The answer to "may this caller do this to this team's credential?".</summary>
 internal enum AccessDecision { Allowed, NotAMember, ReadOnlyKey, RoleTooLow }
 
-/// <summary>A caller allowed in, the team it acts on, and the storage generation the decision was made at.</summary>
-/// <param name="Generation">The request's later reads use it too, so one request looks for changes once.</param>
-internal readonly record struct TeamAccess(Guid TeamId, Actor Actor, long Generation);
-
 /// <summary>
 /// Who may do what: every member may read; owners, admins and <c>dk-</c> keys may change the key;
 /// <c>sk-</c> keys only read. A key acts on the team its row names.

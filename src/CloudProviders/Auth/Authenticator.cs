@@ -3,10 +3,6 @@ using CloudProviders.Storage;
 
 namespace CloudProviders.Auth;
 
-/// <summary>Who a bearer token proves the caller to be. An API key's row names its team; a user names none.</summary>
-/// <param name="Generation">The storage generation the caller was identified at (see <see cref="IChangeWatch"/>).</param>
-internal readonly record struct Caller(Actor Actor, Guid? KeyTeam, long Generation);
-
 /// <summary>
 /// Identifies the caller from a bearer token: an <c>sk-</c>/<c>dk-</c> key (hashed once, found by
 /// its hash, refused when revoked or past its expiry), or a user session JWT.

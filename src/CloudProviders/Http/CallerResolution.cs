@@ -59,7 +59,8 @@ internal sealed class CallerResolution(Authenticator authenticator, AccessPolicy
         {
             return Refuse(authentication.Refusal);
         }
-        RequestLog.SetCaller(context, caller.Actor);
+        // Who the request turned out to be, for its log line and its metrics.
+        context.Features.Set(caller.Actor);
 
         // A key's row names the team; X-Team-ID is ignored, whatever it holds.
         Guid teamId;

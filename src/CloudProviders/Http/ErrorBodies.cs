@@ -8,7 +8,6 @@ namespace CloudProviders.Http;
 /// Makes every response that reaches the application carry the platform's error shape: bodiless
 /// 4xx/5xx from routing (404, 405) get <c>{"error_message"}</c>; storage faults become 503 with
 /// <c>Retry-After</c>; anything else unhandled becomes a 500 that leaks no exception text.
-/// Every response also gets <c>Cache-Control: no-store</c>.
 /// </summary>
 internal static partial class ErrorBodies
 {
@@ -19,7 +18,6 @@ internal static partial class ErrorBodies
         var engine = new KeyValuePair<string, object?>("engine", app.ApplicationServices.GetRequiredService<Settings>().Engine.Name());
         return app.Use(async (context, next) =>
         {
-            context.Response.Headers.CacheControl = "no-store";
             try
             {
                 await next(context);
@@ -33,7 +31,7 @@ internal static partial class ErrorBodies
                     ServiceMetrics.StorageErrors.Add(1, engine);
                 }
                 context.Response.Clear();
-                context.Response.Headers.CacheControl = "no-store";
+                NoStore.Apply(context.Response);
                 await reply.ExecuteAsync(context);
                 return;
             }
@@ -44,16 +42,6 @@ internal static partial class ErrorBodies
                 await new ErrorReply(response.StatusCode, MessageFor(response.StatusCode)).ExecuteAsync(context);
             }
         });
-    }
-
-    /// <summary>Declares the error replies a route gives, each an <see cref="ErrorBody"/>, for the API description.</summary>
-    public static RouteHandlerBuilder ProducesErrors(this RouteHandlerBuilder route, params int[] statusCodes)
-    {
-        foreach (var statusCode in statusCodes)
-        {
-            route.Produces<ErrorBody>(statusCode, JsonBytesReply.ContentType);
-        }
-        return route;
     }
 
     /// <summary>

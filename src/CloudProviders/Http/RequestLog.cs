@@ -1,40 +1,29 @@
-using System.Buffers;
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using CloudProviders.Domain;
-using CloudProviders.Logging;
 using CloudProviders.Metrics;
 
 namespace CloudProviders.Http;
 
 /// <summary>
-/// One log line per request: method, path, status, duration, the caller's kind and a request id.
-/// Never a header value, a token or a key. An incoming <c>X-Request-ID</c> of a safe shape is
-/// echoed back; otherwise the service makes one. The same facts, by route template rather than
-/// path, go to the request metrics.
+/// What every request leaves behind: its id in the response, its measurements
+/// (<see cref="RequestMetrics"/>), and one log line (<see cref="RequestLine"/>): method, path,
+/// status, duration, the caller's kind and the request id. Never a header value, a token or a key.
+/// The caller's kind is the <see cref="Actor"/> that caller resolution set on the request, if any.
 /// </summary>
 internal static class RequestLog
 {
-    public const string RequestIdHeader = "X-Request-ID";
-    private const int MaxRequestIdLength = 128;
     private const string Anonymous = "anonymous";
-
-    /// <summary>Records who the request turned out to be, for its log line and its metrics.</summary>
-    public static void SetCaller(HttpContext context, Actor actor) => context.Features.Set(actor);
 
     public static IApplicationBuilder UseRequestLog(this IApplicationBuilder app)
     {
         var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("CloudProviders.Requests");
-        // Log levels are read once, at start (the configuration is never watched): one check here
-        // instead of one per request.
+        // Log levels are read once, at start (the configuration is never watched).
         var logging = logger.IsEnabled(LogLevel.Information);
         return app.Use(async (context, next) =>
         {
             var started = Stopwatch.GetTimestamp();
-            var incoming = context.Request.Headers[RequestIdHeader];
-            var requestId = incoming.Count == 1 && IsSafe(incoming[0]) ? incoming[0]! : NewId();
-            context.Response.Headers[RequestIdHeader] = requestId;
+            var requestId = RequestId.For(context.Request);
+            context.Response.Headers[RequestId.Header] = requestId;
             try
             {
                 await next(context);
@@ -45,7 +34,7 @@ internal static class RequestLog
                 var kind = context.Features.Get<Actor>()?.Kind.Name() ?? Anonymous;
                 if (ServiceMetrics.Requests.Enabled)
                 {
-                    Measure(context, kind, elapsed);
+                    RequestMetrics.Measure(context, kind, elapsed);
                 }
                 if (logging)
                 {
@@ -54,122 +43,5 @@ internal static class RequestLog
                 }
             }
         });
-    }
-
-    private static readonly string[] MeasuredMethods =
-        [HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Head, HttpMethods.Post, HttpMethods.Options, HttpMethods.Patch];
-
-    private static void Measure(HttpContext context, string callerKind, TimeSpan elapsed)
-    {
-        // Route templates and known methods only: a path a client made up never becomes a label.
-        var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
-        var known = HttpMethods.GetCanonicalizedValue(context.Request.Method);
-        var method = Array.IndexOf(MeasuredMethods, known) >= 0 ? known : "other";
-        var status = ServiceMetrics.StatusLabel(context.Response.StatusCode);
-        ServiceMetrics.Requests.Add(1, new("route", route), new("method", method), new("status", status), new("caller", callerKind));
-        ServiceMetrics.RequestDuration.Record(elapsed.TotalSeconds, new("route", route), new("method", method));
-    }
-
-    /// <summary>Letters, digits and <c>-_.:</c>, at most 128: nothing that could forge a log line or a header.</summary>
-    private static bool IsSafe(string? id) =>
-        id is { Length: > 0 and <= MaxRequestIdLength } && !id.AsSpan().ContainsAnyExcept(RequestIdCharacters);
-
-    private static readonly SearchValues<char> RequestIdCharacters =
-        SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_.:");
-
-    /// <summary>
-    /// 128 random bits in 32 hex digits: unique enough to find a request by, and no secret, so the
-    /// fast generator will do (the cryptographic one costs a call into OpenSSL and a syscall on
-    /// every request).
-    /// </summary>
-    private static string NewId()
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        Random.Shared.NextBytes(bytes);
-        return Convert.ToHexStringLower(bytes);
-    }
-
-    /// <summary>
-    /// One request's log entry: its message, and its values by name for the JSON formatter. What a
-    /// <c>[LoggerMessage]</c> method would give, without boxing each value, and written to the
-    /// console as UTF-8 with no message string in between.
-    /// </summary>
-    internal sealed class RequestLine(string method, string path, int statusCode, TimeSpan elapsed, string callerKind, string requestId)
-        : IReadOnlyList<KeyValuePair<string, object?>>, IUtf8LogMessage
-    {
-        public static readonly EventId EventId = new(1, "Request");
-
-        public static readonly Func<RequestLine, Exception?, string> Format = static (line, _) => line.ToString();
-
-        private const string Template = "{Method} {Path} {StatusCode} {DurationMs:0.000} ms caller={CallerKind} request_id={RequestId}";
-
-        /// <summary>The duration in whole microseconds, rounded: the message gives milliseconds to three places.</summary>
-        private readonly long _micros = (elapsed.Ticks + TimeSpan.TicksPerMicrosecond / 2) / TimeSpan.TicksPerMicrosecond;
-
-        public int Count => 7;
-
-        public KeyValuePair<string, object?> this[int index] => index switch
-        {
-            0 => new("Method", method),
-            1 => new("Path", path),
-            2 => new("StatusCode", statusCode),
-            3 => new("DurationMs", elapsed.TotalMilliseconds),
-            4 => new("CallerKind", callerKind),
-            5 => new("RequestId", requestId),
-            6 => new("{OriginalFormat}", Template),
-            _ => throw new ArgumentOutOfRangeException(nameof(index)),
-        };
-
-        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
-        {
-            for (var i = 0; i < Count; i++)
-            {
-                yield return this[i];
-            }
-        }
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-
-        public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"{method} {path} {statusCode} {_micros / 1000}.{_micros % 1000:D3} ms caller={callerKind} request_id={requestId}");
-
-        public void WriteMessage(IBufferWriter<byte> line)
-        {
-            // The method and path come from the request: escaped as every message is (the same
-            // strings when there is nothing to escape, as almost always). The rest is the
-            // service's own: digits, a kind, a request id checked or made here. Each part is
-            // copied or formatted into the line's buffer in place.
-            var safeMethod = Printable.Escape(method);
-            var safePath = Printable.Escape(path);
-            var span = line.GetSpan(Encoding.UTF8.GetMaxByteCount(safeMethod.Length + safePath.Length + callerKind.Length + requestId.Length) + 64);
-            var at = WriteText(span, 0, safeMethod);
-            span[at++] = (byte)' ';
-            at = WriteText(span, at, safePath);
-            span[at++] = (byte)' ';
-            at = WriteDigits(span, at, statusCode);
-            span[at++] = (byte)' ';
-            at = WriteDigits(span, at, _micros / 1000);
-            span[at++] = (byte)'.';
-            var fraction = (int)(_micros % 1000);
-            span[at++] = (byte)('0' + fraction / 100);
-            span[at++] = (byte)('0' + fraction / 10 % 10);
-            span[at++] = (byte)('0' + fraction % 10);
-            " ms caller="u8.CopyTo(span[at..]);
-            at = WriteText(span, at + " ms caller=".Length, callerKind);
-            " request_id="u8.CopyTo(span[at..]);
-            at = WriteText(span, at + " request_id=".Length, requestId);
-            line.Advance(at);
-        }
-
-        /// <summary>The text as UTF-8: narrowed at once when it is ASCII, as almost every part is; transcoded otherwise.</summary>
-        private static int WriteText(Span<byte> span, int at, string text) =>
-            at + (System.Text.Ascii.FromUtf16(text, span[at..], out var written) == OperationStatus.Done ? written : Encoding.UTF8.GetBytes(text, span[at..]));
-
-        private static int WriteDigits(Span<byte> span, int at, long value)
-        {
-            var formatted = value.TryFormat(span[at..], out var written, default, CultureInfo.InvariantCulture);
-            Debug.Assert(formatted, "The room is an upper bound.");
-            return at + written;
-        }
     }
 }

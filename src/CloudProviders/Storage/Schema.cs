@@ -8,7 +8,8 @@ namespace CloudProviders.Storage;
 /// </summary>
 internal static class Schema
 {
-    private static readonly string[] Migrations =
+    /// <summary>Each version's DDL, in order; <c>Unit/SchemaParityTests</c> holds them to PostgreSQL's, rule for rule.</summary>
+    internal static readonly string[] Migrations =
     [
         // 1: teams, members, API keys (hashes only) and provider credentials (ciphertext only).
         """

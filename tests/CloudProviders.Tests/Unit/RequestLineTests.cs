@@ -26,8 +26,8 @@ public sealed class RequestLineTests
             {
                 var elapsed = TimeSpan.FromTicks(ticks);
                 var line = new ArrayBufferWriter<byte>();
-                new RequestLog.RequestLine(method, path, status, elapsed, kind, id).WriteMessage(line);
-                var expected = new RequestLog.RequestLine(CloudProviders.Printable.Escape(method), CloudProviders.Printable.Escape(path), status, elapsed, kind, id).ToString();
+                new RequestLine(method, path, status, elapsed, kind, id).WriteMessage(line);
+                var expected = new RequestLine(CloudProviders.Printable.Escape(method), CloudProviders.Printable.Escape(path), status, elapsed, kind, id).ToString();
                 return Encoding.UTF8.GetString(line.WrittenSpan) == expected;
             }, iter: 5_000);
     }
@@ -38,7 +38,7 @@ public sealed class RequestLineTests
         static string Written(TimeSpan elapsed)
         {
             var line = new ArrayBufferWriter<byte>();
-            new RequestLog.RequestLine("GET", "/healthz", 200, elapsed, "anonymous", "id").WriteMessage(line);
+            new RequestLine("GET", "/healthz", 200, elapsed, "anonymous", "id").WriteMessage(line);
             return Encoding.UTF8.GetString(line.WrittenSpan);
         }
 

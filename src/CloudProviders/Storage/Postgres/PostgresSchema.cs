@@ -12,7 +12,8 @@ internal static class PostgresSchema
     /// <summary>The advisory lock every instance takes to migrate: a constant of this service's own ("cloudpro" in ASCII).</summary>
     internal const long MigrationLock = 0x636C6F756470726F;
 
-    private static readonly string[] Migrations =
+    /// <summary>Each version's DDL, in order; <c>Unit/SchemaParityTests</c> holds them to SQLite's, rule for rule.</summary>
+    internal static readonly string[] Migrations =
     [
         // 1: the version itself; teams, members, API keys (hashes only) and provider credentials (ciphertext only).
         """
