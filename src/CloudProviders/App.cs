@@ -11,9 +11,8 @@ internal static partial class App
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        // Start from the empty builder and add only what the service uses: every default service
-        // the slim builder registers costs start-up time, much of it spent building generic types
-        // at run time. Configuration is read once and never watched.
+        // Start from the empty builder and add only what the service uses: each default service of
+        // the slim builder is work done at every start. Configuration is read once and never watched.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = args });
         try
         {

@@ -15,8 +15,8 @@ internal static class BearerToken
     /// Exactly one Authorization header, <c>Bearer</c> in any case, one space, then a
     /// non-empty b64token. Anything else (tabs, extra spaces, a second header) is no token.
     /// </summary>
-    /// <param name="token">The token, as a slice of the header's value: a copy of it (a few
-    /// hundred bytes for a JWT) would be most of what a request allocates.</param>
+    /// <param name="token">The token, as a slice of the header's value: the request path copies
+    /// no token it does not keep.</param>
     public static bool TryRead(StringValues authorization, out ReadOnlyMemory<char> token)
     {
         token = default;

@@ -10,8 +10,8 @@ namespace CloudProviders.Storage;
 /// where there is none, moves <c>PRAGMA data_version</c> on that connection. A file deleted or
 /// replaced underneath (an atomic rename by a restore or a replicator) changes the file's
 /// identity, which the held connection cannot see: that is checked with <c>statx</c>, at most
-/// every <see cref="IdentityCheckInterval"/>: a system call on every request would cost more than
-/// the rest of a cached status read (the benchmark shows the request path's figures).
+/// every <see cref="IdentityCheckInterval"/>: a system call on every request would outweigh the
+/// cached read it guards.
 /// </summary>
 internal sealed class ChangeWatch(SqliteDatabase database, TimeProvider time) : IChangeWatch, IDisposable
 {

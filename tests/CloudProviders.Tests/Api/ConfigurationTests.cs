@@ -16,7 +16,7 @@ public sealed class ConfigurationTests
             s.Remove("Jwt:Audience");
         });
         app.SeedTeamA();
-        using var client = app.ClientWith(TestKeys.Hs256("alice"), ServiceFactory.TeamA);
+        using var client = app.ClientWith(TestKeys.Hs256(TestUsers.Owner), ServiceFactory.TeamA);
         await HttpAssert.Error(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.Unauthorized);
         Assert.Single(app.Logs, line => line.Contains("No JWT key is configured", StringComparison.Ordinal));
     }
@@ -26,9 +26,9 @@ public sealed class ConfigurationTests
     {
         using var app = new ServiceFactory(s => s.Remove("Jwt:SigningKey"));
         app.SeedTeamA();
-        using var hs = app.ClientWith(TestKeys.Hs256("alice"), ServiceFactory.TeamA);
+        using var hs = app.ClientWith(TestKeys.Hs256(TestUsers.Owner), ServiceFactory.TeamA);
         await HttpAssert.Error(await hs.GetAsync(HttpAssert.StatusPath), HttpStatusCode.Unauthorized);
-        using var rs = app.ClientWith(app.Keys.Rs256("alice"), ServiceFactory.TeamA);
+        using var rs = app.ClientWith(app.Keys.Rs256(TestUsers.Owner), ServiceFactory.TeamA);
         await HttpAssert.Json(await rs.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
     }
 
@@ -37,7 +37,7 @@ public sealed class ConfigurationTests
     {
         using var app = new ServiceFactory(s => s.Remove("Jwt:PublicKeysFile"));
         app.SeedTeamA();
-        using var rs = app.ClientWith(app.Keys.Rs256("alice"), ServiceFactory.TeamA);
+        using var rs = app.ClientWith(app.Keys.Rs256(TestUsers.Owner), ServiceFactory.TeamA);
         await HttpAssert.Error(await rs.GetAsync(HttpAssert.StatusPath), HttpStatusCode.Unauthorized);
     }
 
@@ -52,7 +52,7 @@ public sealed class ConfigurationTests
         {
             using var app = new ServiceFactory(s => s["Jwt:PublicKeysFile"] = path);
             app.SeedTeamA();
-            using var client = app.ClientWith(keys.Rs256("alice"), ServiceFactory.TeamA);
+            using var client = app.ClientWith(keys.Rs256(TestUsers.Owner), ServiceFactory.TeamA);
             await HttpAssert.Json(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.OK);
         }
         finally

@@ -71,7 +71,7 @@ public sealed class CredentialLifecycleTests : IDisposable
         Store.Set(ServiceFactory.TeamA, Provider.ComfyCloud, ServiceFactory.ComfyKey, cloudFallback: false, Actor.Cli);
         var sk = _app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk);
         var dk = _app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Dk);
-        var jwt = TestKeys.Hs256("alice");
+        var jwt = TestKeys.Hs256(TestUsers.Owner);
         var forged = jwt[..^4] + "AAAA";
         foreach (var (token, team) in new[] { (sk, (Guid?)null), (dk, null), (jwt, ServiceFactory.TeamA), (forged, ServiceFactory.TeamA), (jwt, null) })
         {

@@ -28,10 +28,10 @@ public sealed class JwtCallerTests : IDisposable
     {
         var tokens = new[]
         {
-            TestKeys.Hs256("alice"),
-            _app.Keys.Rs256("dave"),
-            _app.Keys.Ps256("bob"),
-            _app.Keys.Es256("carol"),
+            TestKeys.Hs256(TestUsers.Owner),
+            _app.Keys.Rs256(TestUsers.Admin),
+            _app.Keys.Ps256(TestUsers.Member),
+            _app.Keys.Es256(TestUsers.Viewer),
         };
         foreach (var token in tokens)
         {
@@ -43,7 +43,7 @@ public sealed class JwtCallerTests : IDisposable
     [Fact]
     public async Task The_team_header_may_be_upper_case()
     {
-        await HttpAssert.Json(await Get(TestKeys.Hs256("alice"), ServiceFactory.TeamA.ToString().ToUpperInvariant()), HttpStatusCode.OK);
+        await HttpAssert.Json(await Get(TestKeys.Hs256(TestUsers.Owner), ServiceFactory.TeamA.ToString().ToUpperInvariant()), HttpStatusCode.OK);
     }
 
     [Theory]
@@ -56,14 +56,14 @@ public sealed class JwtCallerTests : IDisposable
     [InlineData("' OR 1=1 --")]
     public async Task A_jwt_caller_without_a_canonical_team_header_gets_400(string? header)
     {
-        var message = await HttpAssert.Error(await Get(TestKeys.Hs256("alice"), header), HttpStatusCode.BadRequest);
+        var message = await HttpAssert.Error(await Get(TestKeys.Hs256(TestUsers.Owner), header), HttpStatusCode.BadRequest);
         Assert.Contains("X-Team-ID", message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_repeated_team_header_gets_400()
     {
-        using var client = _app.ClientWith(TestKeys.Hs256("alice"));
+        using var client = _app.ClientWith(TestKeys.Hs256(TestUsers.Owner));
         using var request = new HttpRequestMessage(HttpMethod.Get, HttpAssert.StatusPath);
         request.Headers.TryAddWithoutValidation("X-Team-ID", [ServiceFactory.TeamA.ToString(), ServiceFactory.TeamA.ToString()]);
         await HttpAssert.Error(await client.SendAsync(request), HttpStatusCode.BadRequest);
@@ -73,15 +73,15 @@ public sealed class JwtCallerTests : IDisposable
     public async Task Authentication_comes_before_the_team_header()
     {
         await HttpAssert.Error(await Get("a.b.c", team: null), HttpStatusCode.Unauthorized);
-        await HttpAssert.Error(await Get(TestKeys.Hs256("alice")[..^2], team: "junk"), HttpStatusCode.Unauthorized);
+        await HttpAssert.Error(await Get(TestKeys.Hs256(TestUsers.Owner)[..^2], team: "junk"), HttpStatusCode.Unauthorized);
     }
 
     [Fact]
     public async Task A_non_member_and_an_unknown_team_get_the_same_403()
     {
-        var nonMember = await HttpAssert.Error(await Get(TestKeys.Hs256("erin")), HttpStatusCode.Forbidden);
-        var noTeam = await HttpAssert.Error(await Get(TestKeys.Hs256("alice"), Guid.NewGuid().ToString()), HttpStatusCode.Forbidden);
-        var nilTeam = await HttpAssert.Error(await Get(TestKeys.Hs256("alice"), Guid.Empty.ToString()), HttpStatusCode.Forbidden);
+        var nonMember = await HttpAssert.Error(await Get(TestKeys.Hs256(TestUsers.OtherTeamOwner)), HttpStatusCode.Forbidden);
+        var noTeam = await HttpAssert.Error(await Get(TestKeys.Hs256(TestUsers.Owner), Guid.NewGuid().ToString()), HttpStatusCode.Forbidden);
+        var nilTeam = await HttpAssert.Error(await Get(TestKeys.Hs256(TestUsers.Owner), Guid.Empty.ToString()), HttpStatusCode.Forbidden);
         Assert.Equal(nonMember, noTeam);
         Assert.Equal(nonMember, nilTeam);
     }
@@ -89,9 +89,9 @@ public sealed class JwtCallerTests : IDisposable
     [Fact]
     public async Task A_member_removed_between_two_requests_is_refused_at_the_second()
     {
-        var token = TestKeys.Hs256("bob");
+        var token = TestKeys.Hs256(TestUsers.Member);
         await HttpAssert.Json(await Get(token), HttpStatusCode.OK);
-        Assert.Equal(MemberChange.Done, _app.Get<TeamStore>().RemoveMember(ServiceFactory.TeamA, "bob"));
+        Assert.Equal(MemberChange.Done, _app.Get<TeamStore>().RemoveMember(ServiceFactory.TeamA, TestUsers.Member));
         await HttpAssert.Error(await Get(token), HttpStatusCode.Forbidden);
     }
 
@@ -124,8 +124,8 @@ public sealed class JwtCallerTests : IDisposable
         var otherSecret = TestKeys.Craft("""{"alg":"HS256"}""", TestKeys.Payload(), RandomNumberGenerator.GetBytes(32));
         await HttpAssert.Error(await Get(otherSecret), HttpStatusCode.Unauthorized);
         using var otherKeys = new TestKeys();
-        await HttpAssert.Error(await Get(otherKeys.Rs256("alice")), HttpStatusCode.Unauthorized);
-        await HttpAssert.Error(await Get(otherKeys.Es256("alice")), HttpStatusCode.Unauthorized);
+        await HttpAssert.Error(await Get(otherKeys.Rs256(TestUsers.Owner)), HttpStatusCode.Unauthorized);
+        await HttpAssert.Error(await Get(otherKeys.Es256(TestUsers.Owner)), HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -203,7 +203,7 @@ public sealed class JwtCallerTests : IDisposable
     [Fact]
     public async Task Malformed_token_shapes_get_401()
     {
-        var good = TestKeys.Hs256("alice");
+        var good = TestKeys.Hs256(TestUsers.Owner);
         var parts = good.Split('.');
         var shapes = new[]
         {

@@ -29,23 +29,23 @@ public sealed class KeyRotationTests : IDisposable
     public async Task The_identity_providers_keys_rotate_without_a_restart()
     {
         using var next = new TestKeys();
-        Assert.Equal(HttpStatusCode.OK, await Get(_app.Keys.Rs256("alice")));
-        Assert.Equal(HttpStatusCode.Unauthorized, await Get(next.Rs256("alice")));
+        Assert.Equal(HttpStatusCode.OK, await Get(_app.Keys.Rs256(TestUsers.Owner)));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Get(next.Rs256(TestUsers.Owner)));
 
         // The provider publishes its next key beside the current one.
         await Rewrite(_app.Keys.PublicPem + next.Rsa.ExportSubjectPublicKeyInfoPem());
-        Assert.Equal(HttpStatusCode.OK, await Get(next.Rs256("alice")));
-        var current = _app.Keys.Rs256("alice");
+        Assert.Equal(HttpStatusCode.OK, await Get(next.Rs256(TestUsers.Owner)));
+        var current = _app.Keys.Rs256(TestUsers.Owner);
         Assert.Equal(HttpStatusCode.OK, await Get(current));
 
         // A file caught half-written keeps the keys in force.
         await Rewrite("-----BEGIN PUBLIC KEY-----\nMIIB");
-        Assert.Equal(HttpStatusCode.OK, await Get(next.Rs256("alice")));
+        Assert.Equal(HttpStatusCode.OK, await Get(next.Rs256(TestUsers.Owner)));
 
         // The old key is retired: its tokens, even one that validated before, are refused.
         await Rewrite(next.Rsa.ExportSubjectPublicKeyInfoPem());
         Assert.Equal(HttpStatusCode.Unauthorized, await Get(current));
-        Assert.Equal(HttpStatusCode.OK, await Get(next.Rs256("alice")));
+        Assert.Equal(HttpStatusCode.OK, await Get(next.Rs256(TestUsers.Owner)));
         Assert.Contains(_app.Logs, line => line.Contains("Kept the JWT keys in force", StringComparison.Ordinal));
     }
 

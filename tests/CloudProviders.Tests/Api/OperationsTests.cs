@@ -79,7 +79,7 @@ public sealed class ReadOnlyReplicaTests : IDisposable
         Schema.Migrate(_writer);
         var teams = new TeamStore(_writer, TimeProvider.System);
         teams.AddTeam(ServiceFactory.TeamA, "Team A");
-        teams.AddMember(ServiceFactory.TeamA, "alice", Role.Owner);
+        teams.AddMember(ServiceFactory.TeamA, TestUsers.Owner, Role.Owner);
         Writer.Set(ServiceFactory.TeamA, Provider.ComfyCloud, ServiceFactory.ComfyKey, cloudFallback: true, Actor.Cli);
     }
 

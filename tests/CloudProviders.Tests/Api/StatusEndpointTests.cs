@@ -1,19 +1,15 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using CloudProviders.Domain;
 using CloudProviders.Storage;
 using CloudProviders.Tests.Support;
 
 namespace CloudProviders.Tests.Api;
 
-public sealed partial class StatusEndpointTests : IDisposable
+public sealed class StatusEndpointTests : IDisposable
 {
     private readonly ServiceFactory _app = new();
 
     public StatusEndpointTests() => _app.SeedTeamA();
-
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")]
-    private static partial Regex Rfc3339Utc();
 
     [Fact]
     public async Task Sk_key_reads_its_team_status_as_exactly_the_six_contract_fields()
@@ -29,8 +25,8 @@ public sealed partial class StatusEndpointTests : IDisposable
         Assert.Equal("active", body.GetProperty("credential_status").GetString());
         Assert.True(body.GetProperty("cloud_fallback").GetBoolean());
         Assert.Equal("comfyui-...89ab", body.GetProperty("key_preview").GetString());
-        Assert.Matches(Rfc3339Utc(), body.GetProperty("created_at").GetString());
-        Assert.Matches(Rfc3339Utc(), body.GetProperty("updated_at").GetString());
+        Assert.Matches(ContractTime.Shape(), body.GetProperty("created_at").GetString());
+        Assert.Matches(ContractTime.Shape(), body.GetProperty("updated_at").GetString());
     }
 
     [Fact]
@@ -39,8 +35,8 @@ public sealed partial class StatusEndpointTests : IDisposable
         var status = _app.Get<CredentialStore>().Find(ServiceFactory.TeamA, Provider.ComfyCloud)!;
         using var client = _app.ClientWith(_app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Dk));
         var text = await client.GetStringAsync(HttpAssert.StatusPath);
-        var at = status.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
-        var updated = status.UpdatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var at = ContractTime.Format(status.CreatedAt);
+        var updated = ContractTime.Format(status.UpdatedAt);
         Assert.Equal(
             $$"""{"provider_name":"comfy_cloud","credential_status":"active","cloud_fallback":true,"created_at":"{{at}}","updated_at":"{{updated}}","key_preview":"comfyui-...89ab"}""",
             text);
@@ -90,7 +86,7 @@ public sealed partial class StatusEndpointTests : IDisposable
         Assert.Equal("revoked", body.GetProperty("credential_status").GetString());
         Assert.False(body.GetProperty("cloud_fallback").GetBoolean());
         Assert.Equal("comfyui-...89ab", body.GetProperty("key_preview").GetString());
-        Assert.Equal(StatusBodyTime(before.CreatedAt), body.GetProperty("created_at").GetString());
+        Assert.Equal(ContractTime.Format(before.CreatedAt), body.GetProperty("created_at").GetString());
         Assert.Null(store.ReadKey(ServiceFactory.TeamA, Provider.ComfyCloud));
     }
 
@@ -146,9 +142,6 @@ public sealed partial class StatusEndpointTests : IDisposable
         using var client = _app.ClientWith("SK-" + key[3..]);
         await HttpAssert.Error(await client.GetAsync(HttpAssert.StatusPath), HttpStatusCode.Unauthorized);
     }
-
-    private static string StatusBodyTime(DateTimeOffset at) =>
-        at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     public void Dispose() => _app.Dispose();
 }

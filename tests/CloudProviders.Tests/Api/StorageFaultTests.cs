@@ -61,7 +61,7 @@ public sealed class StorageFaultTests : IDisposable
     [SkippableFact]
     public async Task A_write_to_a_file_that_cannot_be_written_gets_503_and_leaves_the_old_row_intact()
     {
-        using var client = _app.ClientWith(TestKeys.Hs256("alice"), ServiceFactory.TeamA);
+        using var client = _app.ClientWith(TestKeys.Hs256(TestUsers.Owner), ServiceFactory.TeamA);
         var before = await client.GetStringAsync(HttpAssert.StatusPath);
         var files = new[] { _app.DatabasePath, _app.DatabasePath + "-wal" }.Where(File.Exists).ToArray();
         Skip.IfNot(Chattr("+i", files), "chattr +i needs root on a filesystem with the immutable attribute.");
@@ -115,7 +115,7 @@ public sealed class DiskFullTests : IDisposable
         Skip.IfNot(_mounted, "mounting a small tmpfs needs root (CAP_SYS_ADMIN).");
         _app = new ServiceFactory(settings => settings["Database:Path"] = Path.Combine(_mount, "full.db"));
         _app.SeedTeamA();
-        using var client = _app.ClientWith(TestKeys.Hs256("alice"), ServiceFactory.TeamA);
+        using var client = _app.ClientWith(TestKeys.Hs256(TestUsers.Owner), ServiceFactory.TeamA);
         var before = await client.GetStringAsync(HttpAssert.StatusPath);
 
         // Fill what is left of the file system, so the next commit cannot grow the WAL.

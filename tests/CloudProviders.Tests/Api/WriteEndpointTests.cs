@@ -28,7 +28,7 @@ public sealed class WriteEndpointTests : IDisposable
     private static string Body(string key = NewKey, bool? fallback = null) =>
         fallback is null ? $$"""{"api_key":"{{key}}"}""" : $$"""{"api_key":"{{key}}","cloud_fallback":{{(fallback.Value ? "true" : "false")}}}""";
 
-    private HttpClient Owner() => _app.ClientWith(TestKeys.Hs256("alice"), ServiceFactory.TeamA);
+    private HttpClient Owner() => _app.ClientWith(TestKeys.Hs256(TestUsers.Owner), ServiceFactory.TeamA);
 
     /// <summary>The stored row and the audit trail, to prove that a refused request changed nothing.</summary>
     private (CredentialStatus?, string?, int) Snapshot() =>
@@ -51,7 +51,7 @@ public sealed class WriteEndpointTests : IDisposable
     [Fact]
     public async Task An_admin_and_a_device_key_may_set_the_key_and_the_device_key_ignores_X_Team_ID()
     {
-        using var admin = _app.ClientWith(_app.Keys.Es256("dave"), ServiceFactory.TeamA);
+        using var admin = _app.ClientWith(_app.Keys.Es256(TestUsers.Admin), ServiceFactory.TeamA);
         await HttpAssert.Json(await admin.PutAsync(HttpAssert.StatusPath, Json(Body())), HttpStatusCode.OK);
 
         using var device = _app.ClientWith(_app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Dk), ServiceFactory.TeamB);
@@ -67,9 +67,9 @@ public sealed class WriteEndpointTests : IDisposable
         var callers = new[]
         {
             _app.ClientWith(_app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk)),
-            _app.ClientWith(TestKeys.Hs256("bob"), ServiceFactory.TeamA),
-            _app.ClientWith(TestKeys.Hs256("carol"), ServiceFactory.TeamA),
-            _app.ClientWith(TestKeys.Hs256("erin"), ServiceFactory.TeamA),
+            _app.ClientWith(TestKeys.Hs256(TestUsers.Member), ServiceFactory.TeamA),
+            _app.ClientWith(TestKeys.Hs256(TestUsers.Viewer), ServiceFactory.TeamA),
+            _app.ClientWith(TestKeys.Hs256(TestUsers.OtherTeamOwner), ServiceFactory.TeamA),
         };
         foreach (var client in callers)
         {
@@ -89,10 +89,10 @@ public sealed class WriteEndpointTests : IDisposable
         using var anonymous = _app.CreateClient();
         await HttpAssert.Error(await anonymous.PutAsync(HttpAssert.StatusPath, Json(huge, "text/plain")), HttpStatusCode.Unauthorized);
 
-        using var noTeam = _app.ClientWith(TestKeys.Hs256("alice"));
+        using var noTeam = _app.ClientWith(TestKeys.Hs256(TestUsers.Owner));
         await HttpAssert.Error(await noTeam.PutAsync(HttpAssert.StatusPath, Json(huge, "text/plain")), HttpStatusCode.BadRequest);
 
-        using var viewer = _app.ClientWith(TestKeys.Hs256("carol"), ServiceFactory.TeamA);
+        using var viewer = _app.ClientWith(TestKeys.Hs256(TestUsers.Viewer), ServiceFactory.TeamA);
         await HttpAssert.Error(await viewer.PutAsync(HttpAssert.StatusPath, Json(huge, "text/plain")), HttpStatusCode.Forbidden);
 
         using var owner = Owner();
@@ -219,14 +219,14 @@ public sealed class WriteEndpointTests : IDisposable
         var replaced = await HttpAssert.Json(await client.PutAsync(HttpAssert.StatusPath, Json(Body(fallback: true))), HttpStatusCode.OK);
         Assert.Equal("active", replaced.GetProperty("credential_status").GetString());
         Assert.True(replaced.GetProperty("cloud_fallback").GetBoolean());
-        Assert.Equal(created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+        Assert.Equal(ContractTime.Format(created),
             replaced.GetProperty("created_at").GetString());
     }
 
     [Fact]
     public async Task Delete_answers_404_where_nothing_is_configured_and_is_idempotent_otherwise()
     {
-        using var teamB = _app.ClientWith(TestKeys.Hs256("erin"), ServiceFactory.TeamB);
+        using var teamB = _app.ClientWith(TestKeys.Hs256(TestUsers.OtherTeamOwner), ServiceFactory.TeamB);
         await HttpAssert.Error(await teamB.DeleteAsync(HttpAssert.StatusPath), HttpStatusCode.NotFound);
 
         using var device = _app.ClientWith(_app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Dk));
@@ -251,7 +251,7 @@ public sealed class WriteEndpointTests : IDisposable
 
         var trail = new AuditTrail(_app.Get<Database>()).List(ServiceFactory.TeamA);
         Assert.Equal(
-            [("revoke", "dk", dk[..12], "comfyui-...5432"), ("replace", "jwt", "alice", "comfyui-...5432"), ("set", "cli", "cli", "comfyui-...89ab")],
+            [("revoke", "dk", dk[..12], "comfyui-...5432"), ("replace", "jwt", TestUsers.Owner, "comfyui-...5432"), ("set", "cli", "cli", "comfyui-...89ab")],
             trail.Select(e => (e.Action, e.ActorKind, e.Actor, e.KeyPreview!)));
         Assert.All(trail, e => Assert.Equal("comfy_cloud", e.ProviderId));
 

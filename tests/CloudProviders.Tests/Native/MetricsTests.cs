@@ -37,7 +37,7 @@ public sealed class MetricsTests : IDisposable
     public async Task Promtool_accepts_the_exposition_and_a_known_run_of_requests_moves_each_counter_exactly()
     {
         _bin.Ok("team", "add", Team);
-        _bin.Ok("member", "add", Team, "alice", "--role", "owner");
+        _bin.Ok("member", "add", Team, TestUsers.Owner, "--role", "owner");
         _bin.OkWithInput(ServiceFactory.ComfyKey + "\n", "credential", "set", Team);
         var sk = _bin.Ok("key", "create", Team, "--kind", "sk").TrimEnd('\n');
         var revoked = _bin.Ok("key", "create", Team, "--kind", "sk").TrimEnd('\n');
@@ -84,7 +84,7 @@ public sealed class MetricsTests : IDisposable
         {
             Assert.Equal(HttpStatusCode.Unauthorized, (await expired.GetAsync(Status)).StatusCode);
         }
-        using (var owner = server.Client(TestKeys.Hs256("alice"), Team))
+        using (var owner = server.Client(TestKeys.Hs256(TestUsers.Owner), Team))
         {
             Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync(Status)).StatusCode);
             var put = await owner.PutAsync(Status, new StringContent($$"""{"api_key":"{{ServiceFactory.ComfyKey}}"}""", Encoding.UTF8, "application/json"));
@@ -116,7 +116,7 @@ public sealed class MetricsTests : IDisposable
         Assert.Contains("dotnet_gc_collections_total{generation=\"0\"}", after.Keys);
         Assert.True(Delta(before, after, "dotnet_gc_allocated_bytes_total") > 0);
         // Bounded labels: no path, team, user or key a client sent.
-        foreach (var sent in new[] { "a1b2c3", Team, "alice", sk[..12], "garbage" })
+        foreach (var sent in new[] { "a1b2c3", Team, TestUsers.Owner, sk[..12], "garbage" })
         {
             Assert.DoesNotContain(sent, text, StringComparison.Ordinal);
         }

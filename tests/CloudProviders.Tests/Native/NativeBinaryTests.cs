@@ -21,7 +21,7 @@ public sealed partial class NativeBinaryTests : IDisposable
     {
         Assert.Equal(Team + "\n", _bin.Ok("team", "add", Team, "--name", "Acme"));
         _bin.Ok("team", "add", OtherTeam);
-        _bin.Ok("member", "add", Team, "alice", "--role", "owner");
+        _bin.Ok("member", "add", Team, TestUsers.Owner, "--role", "owner");
         _bin.Ok("member", "add", Team, "vera", "--role", "viewer");
         var sk = _bin.Ok("key", "create", Team, "--kind", "sk", "--name", "runtime").TrimEnd('\n');
         var dk = _bin.Ok("key", "create", Team, "--kind", "dk").TrimEnd('\n');
@@ -40,7 +40,7 @@ public sealed partial class NativeBinaryTests : IDisposable
         Assert.Contains("\"cloud_fallback\":true", shown, StringComparison.Ordinal);
 
         var server = await _bin.ServeAsync();
-        foreach (var (token, team) in new[] { (sk, (string?)null), (dk, OtherTeam), (TestKeys.Hs256("alice"), Team), (TestKeys.Hs256("vera"), Team) })
+        foreach (var (token, team) in new[] { (sk, (string?)null), (dk, OtherTeam), (TestKeys.Hs256(TestUsers.Owner), Team), (TestKeys.Hs256("vera"), Team) })
         {
             using var client = server.Client(token, team);
             var response = await client.GetAsync(Status);
@@ -74,7 +74,7 @@ public sealed partial class NativeBinaryTests : IDisposable
         await HttpAssert.Error(wrongMethod, HttpStatusCode.MethodNotAllowed);
         Assert.Contains("GET", wrongMethod.Content.Headers.Allow);
 
-        using var noTeam = server.Client(TestKeys.Hs256("alice"));
+        using var noTeam = server.Client(TestKeys.Hs256(TestUsers.Owner));
         await HttpAssert.Error(await noTeam.GetAsync(Status), HttpStatusCode.BadRequest);
         using var stranger = server.Client(TestKeys.Hs256("mallory"), Team);
         await HttpAssert.Error(await stranger.GetAsync(Status), HttpStatusCode.Forbidden);
@@ -119,7 +119,7 @@ public sealed partial class NativeBinaryTests : IDisposable
         const string newKey = "comfyui-fedcba9876543210fedcba9876543210fedcba9876543210fedcba98765432";
         static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
-        using var owner = server.Client(TestKeys.Hs256("alice"), Team);
+        using var owner = server.Client(TestKeys.Hs256(TestUsers.Owner), Team);
         var put = await owner.PutAsync(Status, Json($$"""{"api_key":"{{newKey}}","cloud_fallback":false}"""));
         var body = await HttpAssert.Json(put, HttpStatusCode.OK);
         Assert.Equal("comfyui-...5432", body.GetProperty("key_preview").GetString());
@@ -137,7 +137,7 @@ public sealed partial class NativeBinaryTests : IDisposable
 
         var trail = _bin.Ok("audit", Team).TrimEnd('\n').Split('\n').Select(l => l.Split('\t')).ToList();
         Assert.Equal(
-            [["comfy_cloud", "revoke", "dk", dk[..12], "comfyui-...5432"], ["comfy_cloud", "replace", "jwt", "alice", "comfyui-...5432"], ["comfy_cloud", "set", "cli", "cli", "comfyui-...89ab"]],
+            [["comfy_cloud", "revoke", "dk", dk[..12], "comfyui-...5432"], ["comfy_cloud", "replace", "jwt", TestUsers.Owner, "comfyui-...5432"], ["comfy_cloud", "set", "cli", "cli", "comfyui-...89ab"]],
             trail.Select(fields => fields[1..]));
         Assert.All(trail, fields => Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$", fields[0]));
         Assert.Single(_bin.Ok("audit", Team, "--limit", "1").TrimEnd('\n').Split('\n'));
@@ -283,7 +283,7 @@ public sealed partial class NativeBinaryTests : IDisposable
     {
         var (sk, dk) = SeedTeam();
         var server = await _bin.ServeAsync();
-        var jwt = TestKeys.Hs256("alice");
+        var jwt = TestKeys.Hs256(TestUsers.Owner);
         var callers = new (string? Token, string? Team, HttpStatusCode Expected)[]
         {
             (sk, null, HttpStatusCode.OK),
@@ -349,7 +349,7 @@ public sealed partial class NativeBinaryTests : IDisposable
         Assert.Equal(HttpStatusCode.RequestUriTooLong, (await client.GetAsync(Status + "?" + new string('q', 16 * 1024))).StatusCode);
         using (var request = new HttpRequestMessage(HttpMethod.Get, Status))
         {
-            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + TestKeys.Hs256("alice") + new string('A', 9000));
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + TestKeys.Hs256(TestUsers.Owner) + new string('A', 9000));
             request.Headers.TryAddWithoutValidation("X-Team-ID", Team);
             await HttpAssert.Error(await client.SendAsync(request), HttpStatusCode.Unauthorized);
         }
@@ -361,7 +361,7 @@ public sealed partial class NativeBinaryTests : IDisposable
     {
         var (sk, _) = SeedTeam();
         var server = await _bin.ServeAsync();
-        var jwt = TestKeys.Hs256("alice");
+        var jwt = TestKeys.Hs256(TestUsers.Owner);
 
         // Two Authorization headers, one of them valid: ambiguous, so refused.
         Assert.StartsWith("HTTP/1.1 401", await Raw(server, $"Authorization: Bearer {sk}\r\nAuthorization: Bearer garbage\r\n"), StringComparison.Ordinal);
@@ -394,7 +394,7 @@ public sealed partial class NativeBinaryTests : IDisposable
         }
 
         var unknown = sk[..^1] + (sk[^1] == 'A' ? 'B' : 'A');
-        var alice = TestKeys.Hs256("alice");
+        var alice = TestKeys.Hs256(TestUsers.Owner);
         // The same token again and again, then others: each answer is the one its own token earns.
         Assert.Equal(200, await Get(sk));
         Assert.Equal(200, await Get(sk));
@@ -493,7 +493,7 @@ public sealed partial class NativeBinaryTests : IDisposable
         {
             (null, ["team", "add", "not-a-uuid"]),
             (null, ["team", "add", Team]),
-            (null, ["member", "add", Team, "alice", "--role", "owner"]),
+            (null, ["member", "add", Team, TestUsers.Owner, "--role", "owner"]),
             (null, ["member", "add", Team, "zed", "--role", "superuser"]),
             (null, ["member", "add", "0190d9b8-0000-7a2b-9c3d-4e5f60718293", "zed", "--role", "admin"]),
             (null, ["member", "remove", Team, "nobody"]),

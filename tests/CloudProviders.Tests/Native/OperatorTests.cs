@@ -23,7 +23,7 @@ public sealed class OperatorTests : IDisposable
     private string Seed()
     {
         _bin.Ok("team", "add", Team);
-        _bin.Ok("member", "add", Team, "alice", "--role", "owner");
+        _bin.Ok("member", "add", Team, TestUsers.Owner, "--role", "owner");
         var dk = _bin.Ok("key", "create", Team, "--kind", "dk").TrimEnd('\n');
         _bin.OkWithInput(ServiceFactory.ComfyKey + "\n", "credential", "set", Team);
         return dk;
@@ -47,14 +47,14 @@ public sealed class OperatorTests : IDisposable
     [Theory]
     [InlineData("--expires", "key", "create", Team, "--kind", "dk", "--expires", "5")]
     [InlineData("--cloud-fallbak", "credential", "set", Team, "--cloud-fallbak")]
-    [InlineData("bob", "member", "remove", Team, "alice", "bob")]
+    [InlineData(TestUsers.Member, "member", "remove", Team, TestUsers.Owner, TestUsers.Member)]
     [InlineData("--nme", "team", "add", OtherTeam, "--nme", "x")]
     [InlineData("extra", "key", "list", Team, "extra")]
     [InlineData("--limt", "audit", Team, "--limt", "3")]
     [InlineData("now", "migrate", "now")]
     [InlineData("--Jwt:Issuer", "team", "add", OtherTeam, "--Jwt:Issuer", "x")]
     [InlineData("--environment", "team", "add", OtherTeam, "--environment", "Development")]
-    [InlineData("rmove", "member", "rmove", Team, "alice")]
+    [InlineData("rmove", "member", "rmove", Team, TestUsers.Owner)]
     [InlineData("tema", "tema", "add", OtherTeam)]
     [InlineData("not-a-number", "key", "create", Team, "--kind", "sk", "--expires-in", "not-a-number")]
     [InlineData("366", "key", "create", Team, "--kind", "sk", "--expires-in", "366")]
@@ -74,7 +74,7 @@ public sealed class OperatorTests : IDisposable
     [Theory]
     [InlineData("--expires-in", "key", "create", Team, "--kind", "dk", "--expires", "5")]
     [InlineData("--cloud-fallback", "credential", "set", Team, "--cloud-fallbak")]
-    [InlineData("remove", "member", "rmove", Team, "alice")]
+    [InlineData("remove", "member", "rmove", Team, TestUsers.Owner)]
     [InlineData("team", "tema", "add", OtherTeam)]
     [InlineData("owner", "member", "add", Team, "zed", "--role", "ownr")]
     [InlineData("--name", "key", "create", Team, "--kind", "sk", "--nmae", "x")]
@@ -389,13 +389,13 @@ public sealed class OperatorTests : IDisposable
         File.WriteAllText(file, key);
         _bin.Environment["Encryption__KeyFile"] = file;
 
-        File.SetUnixFileMode(file, (UnixFileMode)0b110_110_100);
+        File.SetUnixFileMode(file, FileModes.GroupWritable);
         var writable = _bin.Run("migrate");
         Assert.Equal(1, writable.ExitCode);
         Assert.Contains("chmod go-w", OneErrorLine(writable), StringComparison.Ordinal);
         Assert.False(File.Exists(_bin.DatabasePath));
 
-        File.SetUnixFileMode(file, (UnixFileMode)0b110_000_000);
+        File.SetUnixFileMode(file, FileModes.OwnerOnly);
         var quiet = _bin.Run("migrate");
         Assert.Equal((0, ""), (quiet.ExitCode, quiet.Stderr));
 
@@ -409,7 +409,7 @@ public sealed class OperatorTests : IDisposable
         var version = Path.Combine(mount, "..2026_12_01_00_00_00.1");
         Directory.CreateDirectory(version);
         File.WriteAllText(Path.Combine(version, "key"), key);
-        File.SetUnixFileMode(Path.Combine(version, "key"), (UnixFileMode)0b110_100_100);
+        File.SetUnixFileMode(Path.Combine(version, "key"), FileModes.WorldReadable);
         File.CreateSymbolicLink(Path.Combine(mount, "..data"), "..2026_12_01_00_00_00.1");
         File.CreateSymbolicLink(Path.Combine(mount, "key"), "..data/key");
         _bin.Environment["Encryption__KeyFile"] = Path.Combine(mount, "key");
@@ -418,7 +418,7 @@ public sealed class OperatorTests : IDisposable
         var warning = Assert.Single(warnings);
         Assert.Contains($"chmod 600 {Path.Combine(version, "key")}", warning, StringComparison.Ordinal);
         _bin.Ok("team", "add", Team);
-        File.SetUnixFileMode(Path.Combine(version, "key"), (UnixFileMode)0b100_100_100);
+        File.SetUnixFileMode(Path.Combine(version, "key"), FileModes.ReadOnlyForAll);
         Assert.Equal(0, _bin.Run("key", "list", Team).ExitCode);
     }
 

@@ -36,8 +36,8 @@ public sealed class PostgresEngineTests : IDisposable
     private string Seed()
     {
         _bin.Ok("team", "add", Team);
-        _bin.Ok("member", "add", Team, "alice", "--role", "owner");
-        _bin.Ok("member", "add", Team, "bob", "--role", "member");
+        _bin.Ok("member", "add", Team, TestUsers.Owner, "--role", "owner");
+        _bin.Ok("member", "add", Team, TestUsers.Member, "--role", "member");
         _bin.OkWithInput(ServiceFactory.ComfyKey + "\n", "credential", "set", Team);
         return _bin.Ok("key", "create", Team, "--kind", "sk").TrimEnd('\n');
     }
@@ -194,10 +194,10 @@ public sealed class PostgresEngineTests : IDisposable
         var sk = Seed();
         var a = await _bin.ServeAsync();
         var b = await _bin.ServeAsync();
-        using var ownerOnA = a.Client(TestKeys.Hs256("alice"), Team);
+        using var ownerOnA = a.Client(TestKeys.Hs256(TestUsers.Owner), Team);
         using var skOnA = a.Client(sk);
         using var skOnB = b.Client(sk);
-        using var bobOnB = b.Client(TestKeys.Hs256("bob"), Team);
+        using var bobOnB = b.Client(TestKeys.Hs256(TestUsers.Member), Team);
         Assert.Contains("comfyui-...89ab", await Preview(skOnB), StringComparison.Ordinal);
 
         // A write on A is read on B.
@@ -210,8 +210,8 @@ public sealed class PostgresEngineTests : IDisposable
 
         // A member removed by the command line is refused on both.
         Assert.Equal(HttpStatusCode.OK, (await bobOnB.GetAsync(Status)).StatusCode);
-        _bin.Ok("member", "remove", Team, "bob");
-        using var bobOnA = a.Client(TestKeys.Hs256("bob"), Team);
+        _bin.Ok("member", "remove", Team, TestUsers.Member);
+        using var bobOnA = a.Client(TestKeys.Hs256(TestUsers.Member), Team);
         await Eventually("B refuses the removed member", async () => (await bobOnB.GetAsync(Status)).StatusCode == HttpStatusCode.Forbidden);
         Assert.Equal(HttpStatusCode.Forbidden, (await bobOnA.GetAsync(Status)).StatusCode);
 
@@ -257,8 +257,8 @@ public sealed class PostgresEngineTests : IDisposable
         _bin.Environment["Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { CommandTimeout = 60, Timeout = 60 }.ConnectionString;
         var a = await _bin.ServeAsync();
         var b = await _bin.ServeAsync();
-        using var onA = a.Client(TestKeys.Hs256("alice"), Team);
-        using var onB = b.Client(TestKeys.Hs256("alice"), Team);
+        using var onA = a.Client(TestKeys.Hs256(TestUsers.Owner), Team);
+        using var onB = b.Client(TestKeys.Hs256(TestUsers.Owner), Team);
         var statuses = await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
         {
             var key = $"comfyui-{new string('0', 28)}{i:x4}";
@@ -289,7 +289,7 @@ public sealed class PostgresEngineTests : IDisposable
         using var sqlite = NativeBinary.WithPostgres(onPostgres: false);
         sqlite.Ok("team", "add", Team, "--name", "Acme");
         sqlite.Ok("team", "add", Other);
-        sqlite.Ok("member", "add", Team, "alice", "--role", "owner");
+        sqlite.Ok("member", "add", Team, TestUsers.Owner, "--role", "owner");
         sqlite.Ok("member", "add", Team, "vera", "--role", "viewer");
         sqlite.Ok("member", "add", Other, "erin", "--role", "admin");
         var sk = sqlite.Ok("key", "create", Team, "--kind", "sk").TrimEnd('\n');
@@ -321,7 +321,7 @@ public sealed class PostgresEngineTests : IDisposable
 
         // The API on PostgreSQL answers as it did on SQLite.
         var server = await _bin.ServeAsync();
-        foreach (var client in new[] { server.Client(sk), server.Client(dk, Team), server.Client(TestKeys.Hs256("alice"), Team), server.Client(TestKeys.Hs256("vera"), Team) })
+        foreach (var client in new[] { server.Client(sk), server.Client(dk, Team), server.Client(TestKeys.Hs256(TestUsers.Owner), Team), server.Client(TestKeys.Hs256("vera"), Team) })
         {
             using (client)
             {
@@ -395,7 +395,7 @@ public sealed class PostgresEngineTests : IDisposable
     {
         using var proxy = Proxied();
         var server = await _bin.ServeAsync();
-        using var client = server.Client(TestKeys.Hs256("alice"), Team);
+        using var client = server.Client(TestKeys.Hs256(TestUsers.Owner), Team);
         var ready = await client.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         var status = await client.GetAsync(Status);
@@ -406,7 +406,7 @@ public sealed class PostgresEngineTests : IDisposable
         proxy.Start();
         await Within(TimeSpan.FromSeconds(15), "ready once the database is up", async () => (await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);
         Assert.Equal(0, Direct(null, "team", "add", Team).ExitCode);
-        Assert.Equal(0, Direct(null, "member", "add", Team, "alice", "--role", "owner").ExitCode);
+        Assert.Equal(0, Direct(null, "member", "add", Team, TestUsers.Owner, "--role", "owner").ExitCode);
         Assert.Equal(0, Direct(ServiceFactory.ComfyKey + "\n", "credential", "set", Team).ExitCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(Status)).StatusCode);
     }
@@ -440,7 +440,7 @@ public sealed class PostgresEngineTests : IDisposable
         using var proxy = Proxied();
         proxy.Start();
         var server = await _bin.ServeAsync();
-        using var owner = server.Client(TestKeys.Hs256("alice"), Team);
+        using var owner = server.Client(TestKeys.Hs256(TestUsers.Owner), Team);
         var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
         var statuses = new System.Collections.Concurrent.ConcurrentBag<(HttpStatusCode Code, bool RetryAfter)>();
         var clock = Stopwatch.StartNew();
@@ -487,7 +487,7 @@ public sealed class PostgresEngineTests : IDisposable
             MaxPoolSize = 2,
         }.ConnectionString;
         var server = await _bin.ServeAsync();
-        using var owner = server.Client(TestKeys.Hs256("alice"), Team);
+        using var owner = server.Client(TestKeys.Hs256(TestUsers.Owner), Team);
         Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync(Status)).StatusCode);
 
         using var holder = new NpgsqlConnection(Database.ConnectionString);

@@ -83,17 +83,17 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
 
     internal T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
-    /// <summary>Team A with alice (owner), bob (member), carol (viewer), dave (admin), and its credential.</summary>
+    /// <summary>Team A with its <see cref="TestUsers"/> (owner, admin, member, viewer), and its credential; team B with its owner.</summary>
     internal void SeedTeamA(bool withCredential = true)
     {
         var teams = Get<TeamStore>();
         teams.AddTeam(TeamA, "Team A");
         teams.AddTeam(TeamB, "Team B");
-        teams.AddMember(TeamA, "alice", Role.Owner);
-        teams.AddMember(TeamA, "dave", Role.Admin);
-        teams.AddMember(TeamA, "bob", Role.Member);
-        teams.AddMember(TeamA, "carol", Role.Viewer);
-        teams.AddMember(TeamB, "erin", Role.Owner);
+        teams.AddMember(TeamA, TestUsers.Owner, Role.Owner);
+        teams.AddMember(TeamA, TestUsers.Admin, Role.Admin);
+        teams.AddMember(TeamA, TestUsers.Member, Role.Member);
+        teams.AddMember(TeamA, TestUsers.Viewer, Role.Viewer);
+        teams.AddMember(TeamB, TestUsers.OtherTeamOwner, Role.Owner);
         if (withCredential)
         {
             Get<CredentialStore>().Set(TeamA, Provider.ComfyCloud, ComfyKey, cloudFallback: true, Actor.Cli);

@@ -16,7 +16,7 @@ public sealed class JwtPrecheckTests
     {
         var token = TestKeys.Craft(Header, TestKeys.Payload());
         Assert.True(JwtPrecheck.TryCheck(token, Hs256, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 30, out var sub, out _, out _));
-        Assert.Equal("alice", sub);
+        Assert.Equal(TestUsers.Owner, sub);
     }
 
     [Theory]

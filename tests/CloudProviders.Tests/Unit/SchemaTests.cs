@@ -1,6 +1,7 @@
 using CloudProviders.Domain;
 using CloudProviders.Storage;
 using Microsoft.Data.Sqlite;
+using CloudProviders.Tests.Support;
 
 namespace CloudProviders.Tests.Unit;
 
@@ -97,7 +98,7 @@ public sealed class SchemaTests : IDisposable
             "{\"provider_name\":\"comfy_cloud\",\"credential_status\":\"active\",\"cloud_fallback\":true,\"created_at\":\"2025-06-01T12:00:00Z\",\"updated_at\":\"2025-06-15T08:30:00Z\",\"key_preview\":\"comfyui-...89ab\"}",
             System.Text.Json.JsonSerializer.Serialize(Http.StatusBody.From(status), Http.WireJsonContext.Default.StatusBody));
         Assert.Equal(Support.ServiceFactory.ComfyKey, store.ReadKey(team, Domain.Provider.ComfyCloud));
-        Assert.Equal(Role.Owner, new TeamStore(database, TimeProvider.System).FindRole(team, "alice"));
+        Assert.Equal(Role.Owner, new TeamStore(database, TimeProvider.System).FindRole(team, TestUsers.Owner));
 
         // The new table works on the upgraded file.
         store.Revoke(team, Domain.Provider.ComfyCloud, Domain.Actor.Cli);
