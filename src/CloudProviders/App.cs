@@ -11,6 +11,9 @@ internal static partial class App
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
+        // The master key's check and the first key's hash need the platform's cryptography.
+        CredentialCipher.LoadInBackground();
+
         // Start from the empty builder and add only what the service uses: each default service of
         // the slim builder is work done at every start. Configuration is read once and never watched.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = args });

@@ -83,6 +83,14 @@ internal sealed class CredentialCipher
         }
     }
 
+    /// <summary>
+    /// Loads the platform's cryptography library (OpenSSL) on a thread of its own. A server
+    /// needs it before its first answer (the master key's check value, the first key's hash);
+    /// loaded meanwhile, it overlaps the building of the host instead of following it.
+    /// </summary>
+    public static void LoadInBackground() =>
+        new Thread(static () => HMACSHA256.HashData(new byte[32], Array.Empty<byte>())) { IsBackground = true }.Start();
+
     /// <summary>HMAC-SHA256 under the key of a fixed label.</summary>
     private static byte[] CheckValueOf(byte[] key) => HMACSHA256.HashData(key, "cloud-providers/master-key-check/v1"u8);
 

@@ -1,0 +1,53 @@
+"""Cold start of two builds side by side: exec to the first 200 on the status endpoint with an
+sk- key, the two alternating run by run on one seeded database, so that a change's cost is a
+ratio measured minutes apart rather than an absolute figure from another day.
+
+Usage: python3 bench/coldstart.py BEFORE_BINARY AFTER_BINARY [--runs N] [--work DIR]
+(for example artifacts of two commits' `dotnet publish src/CloudProviders -c Release -r linux-x64`).
+"""
+import argparse
+import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from bench import COMFY_KEY, TEAM, cli, cold_start_ms, env_for  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("before")
+    parser.add_argument("after")
+    parser.add_argument("--runs", type=int, default=31)
+    parser.add_argument("--work", default="artifacts/coldstart")
+    args = parser.parse_args()
+
+    os.makedirs(args.work, exist_ok=True)
+    db = os.path.abspath(os.path.join(args.work, "coldstart.db"))
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    env = env_for(db)
+    # Seeded by the older build, read by both: the schema is the same or migrates forward once.
+    cli(args.before, env, "team", "add", TEAM)
+    sk = cli(args.before, env, "key", "create", TEAM, "--kind", "sk")
+    cli(args.before, env, "credential", "set", TEAM, stdin=COMFY_KEY + "\n")
+
+    samples = {args.before: [], args.after: []}
+    for binary in samples:  # the page cache warmed for each once
+        cold_start_ms(binary, env, sk)
+    for run in range(args.runs):
+        order = (args.before, args.after) if run % 2 == 0 else (args.after, args.before)
+        for binary in order:
+            samples[binary].append(cold_start_ms(binary, env, sk))
+
+    before, after = (statistics.median(samples[b]) for b in (args.before, args.after))
+    print(f"| build | cold start to the first 200, median of {args.runs} |")
+    print("|---|---|")
+    print(f"| before ({args.before}) | {before:.1f} ms |")
+    print(f"| after ({args.after}) | {after:.1f} ms |")
+    print(f"| after / before | {after / before:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
