@@ -1,6 +1,7 @@
 using CloudProviders.Auth;
 using CloudProviders.Http;
 using CloudProviders.Storage;
+using CloudProviders.Upstream;
 
 namespace CloudProviders;
 
@@ -22,11 +23,15 @@ internal static class ServiceRegistration
         services.AddPostgresEngine();
         services.AddStorage();
 
+        // The providers' APIs, where a key is tested.
+        services.AddUpstream();
+
         // Callers: who they are, what they may do, and how an HTTP request says so.
         services.AddSingleton<JwtValidator>();
         services.AddSingleton<Authenticator>();
         services.AddSingleton<AccessPolicy>();
         services.AddSingleton<CallerResolution>();
+        services.AddSingleton(sp => new TeamCooldown(sp.GetRequiredService<TimeProvider>(), TeamCooldown.KeyTestPeriod));
         services.AddSingleton<ShutdownDrain>();
         return services;
     }

@@ -11,6 +11,8 @@ internal sealed record Settings
     public const string DefaultDatabasePath = "cloud-providers.db";
     public const int DefaultClockSkewSeconds = 30;
     public const int DefaultShutdownTimeoutSeconds = 10;
+    public const string DefaultComfyCloudBaseUrl = "https://cloud.comfy.org";
+    public const int DefaultComfyCloudTimeoutSeconds = 10;
 
     /// <summary>The storage engine: <c>sqlite</c> (the default, one embedded file) or <c>postgres</c> (a database a fleet shares).</summary>
     public DatabaseEngine Engine { get; init; }
@@ -39,6 +41,12 @@ internal sealed record Settings
     /// <summary>How long requests in flight may take to finish once the server stops.</summary>
     public int ShutdownTimeoutSeconds { get; init; } = DefaultShutdownTimeoutSeconds;
 
+    /// <summary>ComfyUI Cloud, where a key is tested: https, or http on loopback only. No trailing slash.</summary>
+    public string ComfyCloudBaseUrl { get; init; } = DefaultComfyCloudBaseUrl;
+
+    /// <summary>How long one test of a key against ComfyUI Cloud may take, all of it: 1 to 60 seconds.</summary>
+    public int ComfyCloudTimeoutSeconds { get; init; } = DefaultComfyCloudTimeoutSeconds;
+
     /// <summary>Whether <c>GET /metrics</c> serves the Prometheus exposition; off, it is a 404.</summary>
     public bool MetricsEnabled { get; init; } = true;
 
@@ -52,6 +60,7 @@ internal sealed record Settings
         "Encryption:Key", "Encryption:KeyFile",
         "Shutdown:DrainSeconds", "Shutdown:TimeoutSeconds",
         "Metrics:Enabled",
+        "ComfyCloud:BaseUrl", "ComfyCloud:TimeoutSeconds",
     ];
 
     private static readonly string[] Sections = [.. Keys.Select(key => key[..key.IndexOf(':', StringComparison.Ordinal)]).Distinct()];
@@ -77,6 +86,8 @@ internal sealed record Settings
             DrainSeconds = ReadSeconds(configuration, "Shutdown:DrainSeconds", 0),
             ShutdownTimeoutSeconds = ReadSeconds(configuration, "Shutdown:TimeoutSeconds", DefaultShutdownTimeoutSeconds),
             MetricsEnabled = ReadBool(configuration, "Metrics:Enabled", fallback: true),
+            ComfyCloudBaseUrl = ReadBaseUrl(configuration, "ComfyCloud:BaseUrl", DefaultComfyCloudBaseUrl),
+            ComfyCloudTimeoutSeconds = ReadSeconds(configuration, "ComfyCloud:TimeoutSeconds", DefaultComfyCloudTimeoutSeconds, minimum: 1, maximum: 60),
         };
 
         if (settings.JwtConfigured && (settings.JwtIssuer is null || settings.JwtAudience is null))
@@ -194,19 +205,41 @@ internal sealed record Settings
         _ => throw new ConfigurationException($"{key} must be true or false."),
     };
 
-    private static int ReadSeconds(IConfiguration configuration, string key, int fallback)
+    private static int ReadSeconds(IConfiguration configuration, string key, int fallback, int minimum = 0, int maximum = 600)
     {
         var raw = NonEmpty(configuration[key]);
         if (raw is null)
         {
             return fallback;
         }
-        if (!int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > 600)
+        if (!int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds < minimum || seconds > maximum)
         {
-            throw new ConfigurationException($"{key} must be a whole number of seconds from 0 to 600.");
+            throw new ConfigurationException($"{key} must be a whole number of seconds from {minimum} to {maximum}.");
         }
         return seconds;
     }
+
+    /// <summary>
+    /// An upstream's base URL: absolute, https (plain http only to a loopback address, as for the
+    /// database), no user name or password, query or fragment. A key goes there and nowhere else.
+    /// </summary>
+    private static string ReadBaseUrl(IConfiguration configuration, string key, string fallback)
+    {
+        var raw = NonEmpty(configuration[key]) ?? fallback;
+        if (!Uri.TryCreate(raw, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp)
+            || url.UserInfo.Length > 0 || url.Query.Length > 0 || url.Fragment.Length > 0 || raw.Contains('#', StringComparison.Ordinal) || raw.Contains('?', StringComparison.Ordinal))
+        {
+            throw new ConfigurationException($"{key} must be an absolute https URL without credentials, query or fragment, such as {fallback}.");
+        }
+        if (url.Scheme == Uri.UriSchemeHttp && !IsLoopback(url))
+        {
+            throw new ConfigurationException($"{key} must use https: plain http is allowed only to a loopback address (127.0.0.1, ::1 or localhost).");
+        }
+        return url.GetLeftPart(UriPartial.Path).TrimEnd('/');
+    }
+
+    private static bool IsLoopback(Uri url) =>
+        url.IsLoopback && (url.HostNameType != UriHostNameType.Dns || url.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase));
 }
 
 internal enum DatabaseEngine { Sqlite, Postgres }

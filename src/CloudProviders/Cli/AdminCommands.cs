@@ -33,8 +33,9 @@ internal static class AdminCommands
             var configuration = ConfigurationSources.Build(Directory.GetCurrentDirectory(), arguments);
             // Checked here once, so that a bad setting stops the verb before anything is opened.
             databasePath = Settings.From(configuration).DatabasePath;
-            action(new AdminContext(configuration, Console.Out, Console.Error, prepare));
-            return ExitCodes.Ok;
+            var admin = new AdminContext(configuration, Console.Out, Console.Error, prepare);
+            action(admin);
+            return admin.ExitCode;
         }
         catch (Exception e) when (e is CliException or ConfigurationException or SchemaException or MasterKeyChangedException)
         {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using CloudProviders.Domain;
 using CloudProviders.Http;
 using CloudProviders.Storage;
+using CloudProviders.Upstream;
 
 namespace CloudProviders.Cli;
 
@@ -11,6 +12,7 @@ internal sealed class AdminContext
     public AdminContext(IConfiguration configuration, TextWriter output, TextWriter error, bool prepare = true)
     {
         Output = output;
+        Error = error;
         // The server's own services, without a web host.
         var services = new ServiceCollection()
             .AddSingleton(configuration)
@@ -34,9 +36,11 @@ internal sealed class AdminContext
         Keys = services.GetRequiredService<ApiKeyStore>();
         Credentials = services.GetRequiredService<CredentialStore>();
         Audit = services.GetRequiredService<AuditTrail>();
+        Tests = services.GetRequiredService<KeyTests>();
     }
 
     public TextWriter Output { get; }
+    public TextWriter Error { get; }
     public Settings Settings { get; }
     public StartupNotices Notices { get; }
     public StorageStartup Storage { get; }
@@ -46,6 +50,10 @@ internal sealed class AdminContext
     public ApiKeyStore Keys { get; }
     public CredentialStore Credentials { get; }
     public AuditTrail Audit { get; }
+    public KeyTests Tests { get; }
+
+    /// <summary>What a verb exits with, when it has more to say than success (a key's test).</summary>
+    public int ExitCode { get; set; } = ExitCodes.Ok;
 
     public void WriteStatus(CredentialStatus status) =>
         Output.WriteLine(JsonSerializer.Serialize(StatusBody.From(status), WireJsonContext.Default.StatusBody));

@@ -45,7 +45,8 @@ internal sealed class JsonBytesReply(byte[] json) : IResult
 }
 
 /// <summary>An error: <c>{"error_message": "..."}</c>, with the headers its status calls for.</summary>
-internal sealed class ErrorReply(int statusCode, string message) : JsonReply<ErrorBody>(new ErrorBody(message), WireJsonContext.Default.ErrorBody, statusCode)
+/// <param name="retryAfterSeconds">For 429 and 503: when to try again (a 503 without one says 1 s).</param>
+internal sealed class ErrorReply(int statusCode, string message, int? retryAfterSeconds = null) : JsonReply<ErrorBody>(new ErrorBody(message), WireJsonContext.Default.ErrorBody, statusCode)
 {
     public const string UnauthorizedMessage = "Authentication required: send a valid bearer token.";
     public const string StorageUnavailableMessage = "Storage is unavailable; try again shortly.";
@@ -67,6 +68,10 @@ internal sealed class ErrorReply(int statusCode, string message) : JsonReply<Err
         if (StatusCode == StatusCodes.Status401Unauthorized)
         {
             headers.WWWAuthenticate = "Bearer";
+        }
+        else if (retryAfterSeconds is { } seconds)
+        {
+            headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         else if (StatusCode == StatusCodes.Status503ServiceUnavailable)
         {

@@ -7,9 +7,9 @@ namespace CloudProviders.Http;
 /// <summary>
 /// The rules a credential route applies before its handler, each one line on the route group
 /// (an endpoint filter), in the contract's order: storage ready (503), the caller (401, 400 for
-/// the team header, 403), a read-only replica's refusal of writes (503). The body's own checks
-/// (415, 413, 400) are the handler's. A rule that cuts across routes, such as a limit per team,
-/// is one more line here.
+/// the team header, 403), a read-only replica's refusal of writes (503), the limit on key tests
+/// per team (429). The body's own checks (415, 413, 400) are the handler's. A rule that cuts
+/// across routes is one more line here.
 /// </summary>
 internal static class RouteRules
 {
@@ -46,6 +46,45 @@ internal static class RouteRules
             factory.ApplicationServices.GetRequiredService<Database>().ReadOnly
                 ? _ => new(new ErrorReply(StatusCodes.Status503ServiceUnavailable, "This replica is read-only: send PUT and DELETE to the primary."))
                 : next);
+
+    /// <summary>
+    /// 429, with <c>Retry-After</c>, for a second test of a key by the same team within
+    /// <see cref="TeamCooldown.KeyTestPeriod"/> on this instance; after the caller's checks, so
+    /// that only a team's own managers spend its turn. A request refused before the provider was
+    /// asked (its body, or no key to test) gives the turn back.
+    /// </summary>
+    /// <param name="applies">Whether this request tests a key (every request, unless told).</param>
+    public static TBuilder LimitKeyTestsPerTeam<TBuilder>(this TBuilder route, Func<HttpRequest, bool>? applies = null) where TBuilder : IEndpointConventionBuilder =>
+        route.AddEndpointFilterFactory((factory, next) =>
+        {
+            var cooldown = factory.ApplicationServices.GetRequiredService<TeamCooldown>();
+            return invocation =>
+            {
+                var context = invocation.HttpContext;
+                if (applies is not null && !applies(context.Request))
+                {
+                    return next(invocation);
+                }
+                var team = context.Access().TeamId;
+                if (!cooldown.TryStart(team, out var turn, out var retryAfter))
+                {
+                    var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
+                    return new(new ErrorReply(StatusCodes.Status429TooManyRequests,
+                        $"This team tested a key less than {(int)cooldown.Period.TotalSeconds} seconds ago: try again in {seconds} s.", seconds));
+                }
+                return TestedAsync(next(invocation), cooldown, team, turn);
+            };
+        });
+
+    private static async ValueTask<object?> TestedAsync(ValueTask<object?> handled, TeamCooldown cooldown, Guid team, long turn)
+    {
+        var result = await handled.ConfigureAwait(false);
+        if (result is ErrorReply { StatusCode: StatusCodes.Status400BadRequest or StatusCodes.Status404NotFound or StatusCodes.Status413PayloadTooLarge or StatusCodes.Status415UnsupportedMediaType })
+        {
+            cooldown.Release(team, turn);
+        }
+        return result;
+    }
 
     /// <summary>The team access that <see cref="RequireCaller"/> granted this request.</summary>
     public static TeamAccess Access(this HttpContext context) => context.Features.GetRequiredFeature<TeamAccess>();

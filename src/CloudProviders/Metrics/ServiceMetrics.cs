@@ -62,6 +62,10 @@ internal static class ServiceMetrics
     public static readonly Counter<long> CredentialWrites = Meter.CreateCounter<long>(
         "cloud_providers_credential_writes", description: "Credential changes committed, by HTTP or the command line.");
 
+    /// <summary>Label <c>result</c>: valid, rejected, unreachable. Stored and candidate keys alike.</summary>
+    public static readonly Counter<long> CredentialTests = Meter.CreateCounter<long>(
+        "cloud_providers_credential_tests", description: "Keys tested against their provider, by result.");
+
     /// <summary>When this process started, as the process collector's <c>process_start_time_seconds</c>.</summary>
     public static readonly double StartTimeSeconds = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
 

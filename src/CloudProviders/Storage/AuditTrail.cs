@@ -3,26 +3,32 @@ using CloudProviders.Domain;
 namespace CloudProviders.Storage;
 
 /// <summary>What was done to a credential, as the audit trail and the metrics name it.</summary>
-internal enum AuditAction { Set, Replace, Revoke }
+internal enum AuditAction { Set, Replace, Revoke, Test }
 
-internal sealed record AuditEntry(DateTimeOffset At, Guid TeamId, string ProviderId, string Action, string ActorKind, string Actor, string? KeyPreview);
+/// <param name="Outcome">For a test, and a set that was verified first: what the provider said (<see cref="KeyCheckResult"/>'s name).</param>
+internal sealed record AuditEntry(
+    DateTimeOffset At, Guid TeamId, string ProviderId, string Action, string ActorKind, string Actor, string? KeyPreview,
+    string? Outcome = null, int? UpstreamStatus = null);
 
 /// <summary>
-/// Every change to a credential: set, replace, revoke, by HTTP or the command line. It holds
-/// who and the preview, never the key. Written inside the change's own transaction.
+/// Every change to a credential (set, replace, revoke) and every test of a stored key, by HTTP or
+/// the command line. It holds who, the preview and a test's outcome, never the key. Written inside
+/// the change's own transaction.
 /// </summary>
 internal sealed class AuditTrail(Database database)
 {
     public const int DefaultLimit = 100;
 
-    internal static void Record(Write write, long at, Guid teamId, Provider provider, AuditAction action, Actor actor, string? keyPreview)
+    /// <param name="check">The provider's answer, for a test or a verified set.</param>
+    internal static void Record(Write write, long at, Guid teamId, Provider provider, AuditAction action, Actor actor, string? keyPreview, KeyCheck? check = null)
     {
         using var command = write.Command("""
-            INSERT INTO credential_audit (at, team_id, provider, action, actor_kind, actor, key_preview)
-            VALUES (@at, @team, @provider, @action, @kind, @actor, @preview);
+            INSERT INTO credential_audit (at, team_id, provider, action, actor_kind, actor, key_preview, outcome, upstream_status)
+            VALUES (@at, @team, @provider, @action, @kind, @actor, @preview, @outcome, @upstream);
             """);
         command.With("@at", at).With("@team", TeamId.Format(teamId)).With("@provider", provider.Id).With("@action", action.Name())
             .With("@kind", actor.Kind.Name()).With("@actor", actor.Id).With("@preview", keyPreview)
+            .With("@outcome", check?.Result.Name()).With("@upstream", check?.UpstreamStatus)
             .ExecuteNonQuery();
     }
 
@@ -31,7 +37,7 @@ internal sealed class AuditTrail(Database database)
     {
         using var connection = database.Open();
         using var command = connection.Command("""
-            SELECT at, team_id, provider, action, actor_kind, actor, key_preview FROM credential_audit
+            SELECT at, team_id, provider, action, actor_kind, actor, key_preview, outcome, upstream_status FROM credential_audit
             WHERE team_id = @team ORDER BY id DESC LIMIT @limit;
             """).With("@team", TeamId.Format(teamId)).With("@limit", limit);
         using var reader = command.ExecuteReader();
@@ -45,7 +51,9 @@ internal sealed class AuditTrail(Database database)
                 reader.GetString(3),
                 reader.GetString(4),
                 reader.GetString(5),
-                reader.IsDBNull(6) ? null : reader.GetString(6)));
+                reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.IsDBNull(8) ? null : reader.GetInt32(8)));
         }
         return entries;
     }

@@ -7,7 +7,10 @@ namespace CloudProviders.Storage;
 /// Tells cheaply whether the database may have changed since the last look, so that read caches
 /// stay exact: a commit by any other connection, in this process or another, rewrites the
 /// WAL-index header that a connection held open for the purpose maps (<see cref="WalIndex"/>), or,
-/// where there is none, moves <c>PRAGMA data_version</c> on that connection. A file deleted or
+/// where there is none, moves <c>PRAGMA data_version</c> on that connection. Such a commit counts
+/// as a change only when it moved the file's count of changes (<c>data_changes</c>, which every
+/// announced write moves): a write that no cache depends on, such as when a key was last used,
+/// drops nothing. A file deleted or
 /// replaced underneath (an atomic rename by a restore or a replicator) changes the file's
 /// identity, which the held connection cannot see: that is checked with <c>statx</c>, at most
 /// every <see cref="IdentityCheckInterval"/>: a system call on every request would outweigh the
@@ -25,6 +28,8 @@ internal sealed class ChangeWatch(SqliteDatabase database, TimeProvider time) : 
     private sqlite3_stmt? _dataVersion;
     private (bool Exists, uint, uint, ulong) _identity;
     private long _lastDataVersion = -1;
+    private sqlite3_stmt? _changeCount;
+    private long _lastChangeCount = -1;
     private WalIndex _walIndex;
     private WalIndex.Header _lastHeader;
     private long _generation;
@@ -55,7 +60,7 @@ internal sealed class ChangeWatch(SqliteDatabase database, TimeProvider time) : 
                 if (header != _lastHeader)
                 {
                     _lastHeader = header;
-                    _generation++;
+                    CountIfChanged();
                 }
                 return _generation;
             }
@@ -63,10 +68,43 @@ internal sealed class ChangeWatch(SqliteDatabase database, TimeProvider time) : 
             if (version != _lastDataVersion)
             {
                 _lastDataVersion = version;
-                _generation++;
+                CountIfChanged();
             }
             _lastHeader = default;
             return _generation;
+        }
+    }
+
+    /// <summary>A commit was seen: the generation moves if the file's count of changes did (or where the file has none).</summary>
+    private void CountIfChanged()
+    {
+        var count = ReadChangeCount();
+        if (count is null || count != _lastChangeCount)
+        {
+            _lastChangeCount = count ?? -1;
+            _generation++;
+        }
+    }
+
+    /// <returns>The file's count of changes; null for a file from before it was kept.</returns>
+    private long? ReadChangeCount()
+    {
+        if (_changeCount is null && raw.sqlite3_prepare_v2(_connection!.Handle, "SELECT counter FROM data_changes WHERE id = 1;", out var statement) == raw.SQLITE_OK)
+        {
+            _changeCount = statement;
+        }
+        if (_changeCount is null)
+        {
+            return null;
+        }
+        var rc = raw.sqlite3_step(_changeCount);
+        try
+        {
+            return rc == raw.SQLITE_ROW ? raw.sqlite3_column_int64(_changeCount, 0) : null;
+        }
+        finally
+        {
+            raw.sqlite3_reset(_changeCount);
         }
     }
 
@@ -85,6 +123,7 @@ internal sealed class ChangeWatch(SqliteDatabase database, TimeProvider time) : 
         SqliteConnection.ClearAllPools();
         _generation++;
         _lastDataVersion = -1;
+        _lastChangeCount = -1;
         if (!identity.Exists)
         {
             throw new SqliteException("The database file is missing.", 14 /* SQLITE_CANTOPEN */);
@@ -124,6 +163,8 @@ internal sealed class ChangeWatch(SqliteDatabase database, TimeProvider time) : 
     private void Close()
     {
         _walIndex = default;
+        _changeCount?.Dispose();
+        _changeCount = null;
         _dataVersion?.Dispose();
         _connection?.Dispose();
         _dataVersion = null;

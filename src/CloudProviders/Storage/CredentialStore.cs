@@ -23,8 +23,9 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
     /// A replacement keeps <c>created_at</c> and makes the status active. The HTTP API and the
     /// command line both set keys through here.
     /// </summary>
+    /// <param name="verified">The provider's answer, where the key was tested before it was set.</param>
     /// <returns>The new status; null when the team does not exist.</returns>
-    public CredentialStatus? Set(Guid teamId, Provider provider, string key, bool cloudFallback, Actor actor)
+    public CredentialStatus? Set(Guid teamId, Provider provider, string key, bool cloudFallback, Actor actor, KeyCheck? verified = null)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         using var write = database.BeginWrite();
@@ -53,7 +54,7 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
         }
         var status = Find(write.Connection, write.Transaction, teamId, provider)!;
         var action = replacing ? AuditAction.Replace : AuditAction.Set;
-        AuditTrail.Record(write, now, teamId, provider, action, actor, status.KeyPreview);
+        AuditTrail.Record(write, now, teamId, provider, action, actor, status.KeyPreview, verified);
         write.Commit();
         ServiceMetrics.CredentialWrites.Add(1, new KeyValuePair<string, object?>("action", action.Name()));
         return status;
@@ -88,7 +89,18 @@ internal sealed class CredentialStore(Database database, TimeProvider time, Lazy
         return status;
     }
 
-    /// <summary>Decrypts the stored key. Only for rotation and tests: the API never returns it.</summary>
+    /// <summary>
+    /// Records a test of the stored key in the audit trail. Nothing a read cache holds changes, so
+    /// no instance is told.
+    /// </summary>
+    public void RecordTest(Guid teamId, Provider provider, Actor actor, string? keyPreview, KeyCheck check)
+    {
+        using var write = database.BeginWrite();
+        AuditTrail.Record(write, check.CheckedAt.ToUnixTimeSeconds(), teamId, provider, AuditAction.Test, actor, keyPreview, check);
+        write.CommitUnannounced();
+    }
+
+    /// <summary>Decrypts the stored key: for rotation, and to test it against its provider. The API never returns it.</summary>
     internal string? ReadKey(Guid teamId, Provider provider)
     {
         using var connection = database.Open();

@@ -113,6 +113,12 @@ internal sealed class Write : IDisposable
         Database.Committed();
     }
 
+    /// <summary>
+    /// Commits a write that changes nothing a read cache holds (when a key was last used): no
+    /// instance is told, and no cache is dropped.
+    /// </summary>
+    public void CommitUnannounced() => Transaction.Commit();
+
     public void Dispose()
     {
         Transaction.Dispose();

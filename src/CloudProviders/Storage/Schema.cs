@@ -79,6 +79,39 @@ internal static class Schema
             check_value BLOB    NOT NULL
         ) STRICT;
         """,
+
+        // 4: tests of a key in the audit trail (its outcome, and the provider's status where there
+        // was one); when each API key last authenticated a request; and a count of the changes that
+        // the read caches depend on, which a key's use does not move (see ChangeWatch).
+        """
+        CREATE TABLE credential_audit_v4 (
+            id              INTEGER PRIMARY KEY,
+            at              INTEGER NOT NULL,
+            team_id         TEXT    NOT NULL,
+            provider        TEXT    NOT NULL,
+            action          TEXT    NOT NULL CHECK (action IN ('set', 'replace', 'revoke', 'test')),
+            actor_kind      TEXT    NOT NULL CHECK (actor_kind IN ('jwt', 'sk', 'dk', 'cli')),
+            actor           TEXT    NOT NULL,
+            key_preview     TEXT,
+            outcome         TEXT    CHECK (outcome IN ('valid', 'rejected', 'unreachable')),
+            upstream_status INTEGER CHECK (upstream_status BETWEEN 100 AND 599),
+            CHECK (action <> 'test' OR outcome IS NOT NULL)
+        ) STRICT;
+
+        INSERT INTO credential_audit_v4 (id, at, team_id, provider, action, actor_kind, actor, key_preview)
+        SELECT id, at, team_id, provider, action, actor_kind, actor, key_preview FROM credential_audit;
+        DROP TABLE credential_audit;
+        ALTER TABLE credential_audit_v4 RENAME TO credential_audit;
+        CREATE INDEX credential_audit_team ON credential_audit (team_id, id);
+
+        ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
+
+        CREATE TABLE data_changes (
+            id          INTEGER PRIMARY KEY CHECK (id = 1),
+            counter     INTEGER NOT NULL
+        ) STRICT;
+        INSERT INTO data_changes (id, counter) VALUES (1, 0);
+        """,
     ];
 
     /// <summary>The version this binary reads and writes.</summary>

@@ -53,6 +53,16 @@ internal sealed class SqliteDatabase : Database
         return ((SqliteConnection)connection).BeginTransaction(deferred: false);
     }
 
+    /// <summary>
+    /// Counts the change in the file itself: every process's change watch sees a commit in the
+    /// WAL index, and this count tells it whether the commit changed anything its caches hold.
+    /// </summary>
+    public override void AnnounceChange(DbConnection connection, DbTransaction transaction)
+    {
+        using var command = connection.Command("UPDATE data_changes SET counter = counter + 1 WHERE id = 1;", transaction);
+        command.ExecuteNonQuery();
+    }
+
     /// <summary>A connection that saw an I/O error may keep its error state; a busy one is only busy.</summary>
     public override void AfterFault(DbException fault)
     {

@@ -138,7 +138,7 @@ public sealed partial class NativeBinaryTests : IDisposable
         var trail = _bin.Ok("audit", Team).TrimEnd('\n').Split('\n').Select(l => l.Split('\t')).ToList();
         Assert.Equal(
             [["comfy_cloud", "revoke", "dk", dk[..12], "comfyui-...5432"], ["comfy_cloud", "replace", "jwt", TestUsers.Owner, "comfyui-...5432"], ["comfy_cloud", "set", "cli", "cli", "comfyui-...89ab"]],
-            trail.Select(fields => fields[1..]));
+            trail.Select(fields => fields[1..6]));
         Assert.All(trail, fields => Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$", fields[0]));
         Assert.Single(_bin.Ok("audit", Team, "--limit", "1").TrimEnd('\n').Split('\n'));
         Assert.DoesNotContain(newKey, _bin.Ok("audit", Team), StringComparison.Ordinal);
@@ -483,7 +483,7 @@ public sealed partial class NativeBinaryTests : IDisposable
         _bin.Ok("key", "revoke", sk[..12]);
         var keys = _bin.Ok("key", "list", Team).TrimEnd('\n').Split('\n');
         Assert.Equal(3, keys.Length);
-        Assert.All(keys, line => Assert.Equal(6, line.Split('\t').Length));
+        Assert.All(keys, line => Assert.Equal(7, line.Split('\t').Length));
         var first = keys[0].Split('\t');
         Assert.Equal([sk[..12], "sk", "runtime"], first[..3]);
         Assert.Equal("-", first[4]);

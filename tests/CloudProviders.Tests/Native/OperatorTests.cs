@@ -241,7 +241,7 @@ public sealed class OperatorTests : IDisposable
             command.ExecuteNonQuery();
         }
         SqliteConnection.ClearAllPools();
-        foreach (var (args, fields) in new[] { (new[] { "audit", Team }, 6), (["member", "list", Team], 3), (["key", "list", Team], 6) })
+        foreach (var (args, fields) in new[] { (new[] { "audit", Team }, 8), (["member", "list", Team], 3), (["key", "list", Team], 7) })
         {
             var output = _bin.Ok(args);
             var lines = output.TrimEnd('\n').Split('\n');

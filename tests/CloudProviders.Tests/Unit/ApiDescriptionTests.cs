@@ -12,6 +12,7 @@ namespace CloudProviders.Tests.Unit;
 public sealed class ApiDescriptionTests
 {
     private const string CredentialPath = "/api/v1/cloud-providers/comfy-cloud";
+    private const string TestPath = CredentialPath + "/test";
 
     private static readonly JsonElement Document =
         JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Repository.Root, "docs", "openapi", "v1.json"))).RootElement;
@@ -27,8 +28,9 @@ public sealed class ApiDescriptionTests
     {
         Assert.StartsWith("3.1", Document.GetProperty("openapi").GetString(), StringComparison.Ordinal);
         var paths = Document.GetProperty("paths").EnumerateObject().ToDictionary(path => path.Name, path => path.Value.EnumerateObject().Select(op => op.Name).Order().ToArray());
-        Assert.Equal(["/api/v1/cloud-providers/comfy-cloud", "/healthz", "/metrics", "/readyz"], paths.Keys.Order());
+        Assert.Equal(["/api/v1/cloud-providers/comfy-cloud", "/api/v1/cloud-providers/comfy-cloud/test", "/healthz", "/metrics", "/readyz"], paths.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(["delete", "get", "put"], paths[CredentialPath]);
+        Assert.Equal(["post"], paths[TestPath]);
         Assert.Equal(["get"], paths["/healthz"]);
     }
 
@@ -87,7 +89,7 @@ public sealed class ApiDescriptionTests
         Assert.Equal("uuid", header.GetProperty("schema").GetProperty("format").GetString());
 
         var responses = operation.GetProperty("responses");
-        string[] errors = method == "put" ? ["400", "401", "403", "404", "405", "413", "415", "500", "503"] : ["400", "401", "403", "404", "405", "500", "503"];
+        string[] errors = method == "put" ? ["400", "401", "403", "404", "405", "413", "415", "422", "429", "500", "503"] : ["400", "401", "403", "404", "405", "500", "503"];
         // 414 and 431 come from the server before any route, without a body.
         Assert.Equal(new[] { "200", "414", "431" }.Concat(errors).Order(StringComparer.Ordinal), responses.EnumerateObject().Select(r => r.Name));
         Assert.Equal("#/components/schemas/StatusBody", responses.GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
@@ -99,6 +101,33 @@ public sealed class ApiDescriptionTests
         Assert.True(responses.GetProperty("405").GetProperty("headers").TryGetProperty("Allow", out _));
         Assert.True(responses.GetProperty("503").GetProperty("headers").TryGetProperty("Retry-After", out _));
         Assert.Equal(["error_message"], Strings(Schema("ErrorBody").GetProperty("required")));
+    }
+
+    [Fact]
+    public void The_test_operation_takes_an_optional_candidate_key_and_answers_with_the_outcome()
+    {
+        var operation = Operation(TestPath, "post");
+        Assert.True(operation.GetProperty("security")[0].TryGetProperty("bearer", out _));
+        var body = operation.GetProperty("requestBody");
+        Assert.False(body.TryGetProperty("required", out var required) && required.GetBoolean());
+        var candidate = Schema("KeyTestRequest");
+        Assert.Equal(["api_key"], candidate.GetProperty("properties").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(512, candidate.GetProperty("properties").GetProperty("api_key").GetProperty("maxLength").GetInt32());
+
+        var responses = operation.GetProperty("responses");
+        Assert.Equal(["200", "400", "401", "403", "404", "405", "413", "414", "415", "429", "431", "500", "503"], responses.EnumerateObject().Select(r => r.Name));
+        Assert.Equal("#/components/schemas/KeyTestBody", responses.GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
+        Assert.True(responses.GetProperty("429").GetProperty("headers").TryGetProperty("Retry-After", out _));
+        var outcome = Schema("KeyTestBody");
+        Assert.Equal(["checked_at", "provider_name", "result"], Strings(outcome.GetProperty("required")).Order(StringComparer.Ordinal));
+        Assert.Equal(["valid", "rejected", "unreachable"], Strings(outcome.GetProperty("properties").GetProperty("result").GetProperty("enum")));
+    }
+
+    [Fact]
+    public void A_put_may_ask_for_the_key_to_be_verified_first()
+    {
+        var verify = Assert.Single(Operation(CredentialPath, "put").GetProperty("parameters").EnumerateArray(), p => p.GetProperty("name").GetString() == "verify");
+        Assert.Equal(("query", "boolean"), (verify.GetProperty("in").GetString(), verify.GetProperty("schema").GetProperty("type").GetString()));
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using CloudProviders.Tests.Support;
 namespace CloudProviders.Tests.Unit;
 
 /// <summary>
-/// The folders of the service depend one way: Cli → Http → Auth → Storage → Domain, with Logging
+/// The folders of the service depend one way: Cli → Http → Upstream and Auth → Storage → Domain, with Logging
 /// and Metrics beside them. A request runs the same way: Http reads it, Auth identifies and decides, Storage
 /// looks up. Checked on every source file's <c>using</c> directives and qualified names.
 /// </summary>
@@ -11,8 +11,9 @@ public sealed class DependencyRuleTests
 {
     private static readonly Dictionary<string, string[]> Allowed = new()
     {
-        ["Cli"] = ["Http", "Auth", "Storage", "Domain", "Logging", "Metrics"],
-        ["Http"] = ["Auth", "Storage", "Domain", "Logging", "Metrics"],
+        ["Cli"] = ["Http", "Upstream", "Auth", "Storage", "Domain", "Logging", "Metrics"],
+        ["Http"] = ["Upstream", "Auth", "Storage", "Domain", "Logging", "Metrics"],
+        ["Upstream"] = ["Storage", "Domain", "Metrics"],
         ["Auth"] = ["Storage", "Domain", "Metrics"],
         ["Storage"] = ["Domain", "Metrics"],
         ["Domain"] = [],

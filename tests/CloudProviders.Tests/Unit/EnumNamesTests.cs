@@ -19,7 +19,8 @@ public sealed class EnumNamesTests
         Assert.Equal(["owner", "admin", "member", "viewer"], EnumNames<Role>.All);
         Assert.Equal(["jwt", "sk", "dk", "cli"], EnumNames<ActorKind>.All);
         Assert.Equal(["missing", "malformed", "unknown_key", "expired", "revoked", "bad_signature", "bad_claims"], EnumNames<Refusal>.All);
-        Assert.Equal(["set", "replace", "revoke"], EnumNames<AuditAction>.All);
+        Assert.Equal(["set", "replace", "revoke", "test"], EnumNames<AuditAction>.All);
+        Assert.Equal(["valid", "rejected", "unreachable"], EnumNames<KeyCheckResult>.All);
         Assert.Equal(["active", "expired", "revoked"], EnumNames<ApiKeyState>.All);
         Assert.Equal(["key", "role", "status"], EnumNames<ServiceMetrics.Cache>.All);
     }

@@ -57,14 +57,19 @@ public sealed partial class SchemaParityTests
         var rules = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var statement in ddl.Split(';'))
         {
+            if (AddColumn().Match(statement) is { Success: true } added)
+            {
+                rules.Add(ColumnRule(added.Groups["table"].Value, Normalize(added.Groups["column"].Value)));
+                continue;
+            }
             if (CreateTable().Match(statement) is not { Success: true } table)
             {
                 continue;
             }
             var name = table.Groups["name"].Value;
-            if (name == "schema_version")
+            if (EngineOwn.Contains(name))
             {
-                continue; // PostgreSQL's version table: SQLite keeps the version in PRAGMA user_version.
+                continue;
             }
             foreach (var item in TopLevelItems(table.Groups["body"].Value))
             {
@@ -74,15 +79,7 @@ public sealed partial class SchemaParityTests
                     rules.Add($"{name}: {words}");
                     continue;
                 }
-                // A column: its name, then its constraints without its type (the first word or two).
-                var column = words.Split(' ', 2);
-                var constraints = TypeWords().Replace(column.Length > 1 ? column[1] : "", "").Trim();
-                // A primary key is not null on both engines, whether it says so or not.
-                if (constraints.Contains("PRIMARY KEY", StringComparison.Ordinal))
-                {
-                    constraints = constraints.Replace("NOT NULL", "", StringComparison.Ordinal);
-                }
-                rules.Add($"{name}.{column[0]}: {Normalize(constraints)}");
+                rules.Add(ColumnRule(name, words));
             }
         }
         foreach (Match index in CreateIndex().Matches(ddl))
@@ -90,6 +87,26 @@ public sealed partial class SchemaParityTests
             rules.Add(Normalize(index.Value));
         }
         return rules;
+    }
+
+    /// <summary>
+    /// Each engine's own bookkeeping: PostgreSQL's version table (SQLite keeps the version in
+    /// PRAGMA user_version), and SQLite's count of the changes its change watch reads (PostgreSQL
+    /// announces changes with NOTIFY instead).
+    /// </summary>
+    private static readonly string[] EngineOwn = ["schema_version", "data_changes"];
+
+    /// <summary>A column: its name, then its constraints without its type (the first word or two).</summary>
+    private static string ColumnRule(string table, string definition)
+    {
+        var column = definition.Split(' ', 2);
+        var constraints = TypeWords().Replace(column.Length > 1 ? column[1] : "", "").Trim();
+        // A primary key is not null on both engines, whether it says so or not.
+        if (constraints.Contains("PRIMARY KEY", StringComparison.Ordinal))
+        {
+            constraints = constraints.Replace("NOT NULL", "", StringComparison.Ordinal);
+        }
+        return $"{table}.{column[0]}: {Normalize(constraints)}";
     }
 
     /// <summary>The comma-separated items of a table's body, commas inside parentheses kept.</summary>
@@ -114,6 +131,9 @@ public sealed partial class SchemaParityTests
     /// <summary>A table's name and body: everything between the first parenthesis and the last.</summary>
     [GeneratedRegex(@"CREATE TABLE (?<name>\w+) \((?<body>.*)\)", RegexOptions.Singleline)]
     private static partial Regex CreateTable();
+
+    [GeneratedRegex(@"ALTER TABLE (?<table>\w+) ADD COLUMN (?<column>[^;]+)")]
+    private static partial Regex AddColumn();
 
     [GeneratedRegex(@"CREATE INDEX [^;]+")]
     private static partial Regex CreateIndex();
