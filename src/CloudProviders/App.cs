@@ -122,6 +122,10 @@ internal static partial class App
             LogNotice(logger, "No JWT key is configured (Jwt:SigningKey or Jwt:PublicKeysFile): JWT callers get 401.");
         }
 
+        // When the server has stopped, the keys' last uses noted since the last write are written.
+        var keyUses = services.GetRequiredService<KeyUses>();
+        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(keyUses.FlushOnStop);
+
         var drain = services.GetRequiredService<ShutdownDrain>();
         services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() =>
         {

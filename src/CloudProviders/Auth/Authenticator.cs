@@ -7,7 +7,7 @@ namespace CloudProviders.Auth;
 /// Identifies the caller from a bearer token: an <c>sk-</c>/<c>dk-</c> key (hashed once, found by
 /// its hash, refused when revoked or past its expiry), or a user session JWT.
 /// </summary>
-internal sealed class Authenticator(ReadCache reads, JwtValidator jwt, TimeProvider time)
+internal sealed class Authenticator(ReadCache reads, JwtValidator jwt, KeyUses uses, TimeProvider time)
 {
     /// <param name="hashes">Where the token's hash is found or made: its connection's memo.</param>
     /// <returns>The caller; or none, and why, for a token that proves nothing (every such caller gets the same 401).</returns>
@@ -38,6 +38,7 @@ internal sealed class Authenticator(ReadCache reads, JwtValidator jwt, TimeProvi
         {
             return (null, Refusal.Expired);
         }
+        uses.Saw(key);
         return (new Caller(key.Actor, key.TeamId, generation), default);
     }
 

@@ -15,6 +15,9 @@ internal static class AdminCommands
     public const int MaxKeyLifetimeDays = 365;
     public const int MaxAuditLimit = 100_000;
 
+    /// <summary>How far back <c>key list --idle-days</c> looks, at most: ten years.</summary>
+    public const int MaxIdleDays = 3650;
+
     /// <summary>
     /// Runs one admin verb: its own input is checked first, then the configuration (the same
     /// sources as <c>serve</c>), then the database is prepared as the server prepares it (the

@@ -29,18 +29,21 @@ internal static class KeyCommand
             };
         }));
 
-        var list = new Command("list", "List a team's keys: prefix, kind, name, created, expires, state (tab-separated).") { teamId };
+        var idleDays = WholeNumber("--idle-days", $"Only the keys not used in this many days, 1 to {MaxIdleDays} (a key never used counts from its creation).", 1, MaxIdleDays);
+        var list = new Command("list", "List a team's keys: prefix, kind, name, created, expires, state, last used (tab-separated).") { teamId, idleDays };
         list.SetAction(parse => Run(parse, split, db, () =>
         {
             var id = ParseTeamId(parse.GetValue(teamId));
+            TimeSpan? idle = parse.GetValue(idleDays) is { } days ? TimeSpan.FromDays(days) : null;
             return admin =>
             {
                 RequireTeam(admin, id);
                 var now = admin.Time.GetUtcNow();
-                foreach (var k in admin.Keys.List(id))
+                foreach (var k in admin.Keys.List(id).Where(k => idle is not { } period || k.IdleFor(period, now)))
                 {
                     var expires = k.ExpiresAt is { } at ? Rfc3339.Format(at) : "-";
-                    admin.WriteRow(k.Prefix, k.Kind.Name(), k.Name ?? "-", Rfc3339.Format(k.CreatedAt), expires, k.State(now).Name());
+                    var lastUsed = k.LastUsedAt is { } used ? Rfc3339.Format(used) : "never";
+                    admin.WriteRow(k.Prefix, k.Kind.Name(), k.Name ?? "-", Rfc3339.Format(k.CreatedAt), expires, k.State(now).Name(), lastUsed);
                 }
             };
         }));

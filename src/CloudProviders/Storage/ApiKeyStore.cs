@@ -8,8 +8,12 @@ internal sealed record ApiKeyInfo(
     string? Name,
     DateTimeOffset CreatedAt,
     DateTimeOffset? ExpiresAt,
-    DateTimeOffset? RevokedAt)
+    DateTimeOffset? RevokedAt,
+    DateTimeOffset? LastUsedAt)
 {
+    /// <summary>Whether the key has gone unused for the whole period: a key never used counts from its creation.</summary>
+    public bool IdleFor(TimeSpan period, DateTimeOffset now) => (LastUsedAt ?? CreatedAt) <= now - period;
+
     public ApiKeyState State(DateTimeOffset now) =>
         RevokedAt is not null ? ApiKeyState.Revoked : ExpiresAt <= now ? ApiKeyState.Expired : ApiKeyState.Active;
 }
@@ -18,10 +22,19 @@ internal sealed record ApiKeyInfo(
 internal enum ApiKeyState { Active, Expired, Revoked }
 
 /// <summary>A key's row, as the request path needs it.</summary>
-/// <param name="TeamId">The team the key belongs to.</param>
-/// <param name="Actor">Who a request with this key acts as (its kind and public prefix): made once with the row, not at every request.</param>
-/// <param name="ExpiresAt">Unix seconds; null for a key that does not expire.</param>
-internal sealed record StoredKey(Guid TeamId, Actor Actor, long? ExpiresAt, bool Revoked);
+/// <param name="teamId">The team the key belongs to.</param>
+/// <param name="actor">Who a request with this key acts as (its kind and public prefix): made once with the row, not at every request.</param>
+/// <param name="expiresAt">Unix seconds; null for a key that does not expire.</param>
+internal sealed class StoredKey(Guid teamId, Actor actor, long? expiresAt, bool revoked)
+{
+    public Guid TeamId => teamId;
+    public Actor Actor => actor;
+    public long? ExpiresAt => expiresAt;
+    public bool Revoked => revoked;
+
+    /// <summary>The minute (since the Unix epoch) in which <see cref="KeyUses"/> last recorded a use of this row, so that it records one use a minute, not one a request.</summary>
+    public long RecordedMinute;
+}
 
 /// <summary>API keys: stored as SHA-256 hashes, found by hash, listed and revoked by prefix.</summary>
 internal sealed class ApiKeyStore(Database database, TimeProvider time)
@@ -81,7 +94,7 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
     {
         using var connection = database.Open();
         using var command = connection.Command("""
-            SELECT prefix, kind, name, created_at, expires_at, revoked_at FROM api_keys
+            SELECT prefix, kind, name, created_at, expires_at, revoked_at, last_used_at FROM api_keys
             WHERE team_id = @team ORDER BY created_at, id;
             """).With("@team", TeamId.Format(teamId));
         using var reader = command.ExecuteReader();
@@ -94,7 +107,8 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
                 reader.IsDBNull(2) ? null : reader.GetString(2),
                 DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(3)),
                 reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(4)),
-                reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(5))));
+                reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(5)),
+                reader.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(6))));
         }
         return keys;
     }

@@ -31,6 +31,7 @@ internal static class StorageServices
         services.AddSingleton<AuditTrail>();
         services.AddSingleton(sp => sp.GetRequiredService<Database>().WatchChanges(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ReadCache>();
+        services.AddSingleton<KeyUses>();
         return services;
     }
 }

@@ -6,6 +6,12 @@ internal sealed record Member(string UserId, Role Role, DateTimeOffset AddedAt);
 
 internal enum MemberChange { Done, NoSuchTeam, AlreadyMember, NotMember }
 
+/// <summary>A team, as <c>team list</c> shows it.</summary>
+internal sealed record TeamSummary(Guid Id, string Name, DateTimeOffset CreatedAt, int Members, int Keys);
+
+/// <summary>What removing a team took with it: how many rows of each kind.</summary>
+internal sealed record TeamRemoval(int Members, int Keys, int Credentials, int AuditRows);
+
 /// <summary>Teams and their members.</summary>
 internal sealed class TeamStore(Database database, TimeProvider time)
 {
@@ -23,6 +29,55 @@ internal sealed class TeamStore(Database database, TimeProvider time)
         }
         write.Commit();
         return true;
+    }
+
+    /// <summary>Every team, oldest first, with how many members and API keys it has.</summary>
+    public IReadOnlyList<TeamSummary> List()
+    {
+        using var connection = database.Open();
+        using var command = connection.Command("""
+            SELECT t.id, t.name, t.created_at,
+                (SELECT count(*) FROM members m WHERE m.team_id = t.id),
+                (SELECT count(*) FROM api_keys k WHERE k.team_id = t.id)
+            FROM teams t ORDER BY t.created_at, t.id;
+            """);
+        using var reader = command.ExecuteReader();
+        var teams = new List<TeamSummary>();
+        while (reader.Read())
+        {
+            teams.Add(new TeamSummary(Guid.ParseExact(reader.GetString(0), "D"), reader.GetString(1),
+                DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(2)), Convert.ToInt32(reader.GetValue(3), System.Globalization.CultureInfo.InvariantCulture),
+                Convert.ToInt32(reader.GetValue(4), System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        return teams;
+    }
+
+    /// <summary>
+    /// Removes a team and everything it owns, in one transaction, as the platform does: its
+    /// members, its API keys (refused from the next request on, on every instance), its
+    /// credentials (the ciphertext with them) and its audit rows, which name its users.
+    /// </summary>
+    /// <returns>How many rows of each kind went; null when there is no such team.</returns>
+    public TeamRemoval? Remove(Guid teamId)
+    {
+        using var write = database.BeginWrite();
+        if (!TeamExists(write, teamId))
+        {
+            return null;
+        }
+        var team = TeamId.Format(teamId);
+        int Delete(string table)
+        {
+            using var command = write.Command($"DELETE FROM {table} WHERE team_id = @team;").With("@team", team);
+            return command.ExecuteNonQuery();
+        }
+        var removal = new TeamRemoval(Delete("members"), Delete("api_keys"), Delete("credentials"), Delete("credential_audit"));
+        using (var command = write.Command("DELETE FROM teams WHERE id = @team;").With("@team", team))
+        {
+            command.ExecuteNonQuery();
+        }
+        write.Commit();
+        return removal;
     }
 
     public bool TeamExists(Guid teamId)

@@ -168,6 +168,16 @@ public sealed class KeyTestEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_that_cannot_be_sent_as_a_header_is_rejected_without_asking_the_provider()
+    {
+        using var client = Owner();
+        var body = await HttpAssert.Json(await client.PostAsync(TestPath, Candidate("comfyui-cl\u00e9-0123456789abcdef")), HttpStatusCode.OK);
+        Assert.Equal("rejected", body.GetProperty("result").GetString());
+        Assert.False(body.TryGetProperty("upstream_status", out _));
+        Assert.Empty(_standIn.Requests);
+    }
+
+    [Fact]
     public async Task A_candidate_key_follows_the_put_bodys_rules()
     {
         using var client = Owner();
