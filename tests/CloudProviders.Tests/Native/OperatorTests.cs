@@ -103,8 +103,8 @@ public sealed class OperatorTests : IDisposable
     [Fact]
     public void Every_usage_line_has_balanced_brackets()
     {
-        string[][] verbs = [[], ["serve"], ["demo"], ["migrate"], ["team", "add"], ["member", "add"], ["member", "remove"], ["member", "list"],
-            ["key", "create"], ["key", "list"], ["key", "revoke"], ["credential", "set"], ["credential", "revoke"], ["credential", "show"],
+        string[][] verbs = [[], ["serve"], ["demo"], ["migrate"], ["team", "add"], ["team", "list"], ["team", "remove"], ["member", "add"], ["member", "remove"], ["member", "list"],
+            ["key", "create"], ["key", "list"], ["key", "revoke"], ["credential", "set"], ["credential", "test"], ["credential", "revoke"], ["credential", "show"],
             ["audit"], ["encryption", "rotate"]];
         foreach (var verb in verbs)
         {

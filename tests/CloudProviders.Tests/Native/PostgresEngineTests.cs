@@ -111,7 +111,7 @@ public sealed class PostgresEngineTests : IDisposable
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _bin.Environment["Database__ConnectionString"] = settings.ConnectionString;
         _bin.Environment["Database__PasswordFile"] = file;
-        Assert.Contains("schema version 3", _bin.Ok("migrate"), StringComparison.Ordinal);
+        Assert.Contains($"schema version {CloudProviders.Storage.Schema.Version}", _bin.Ok("migrate"), StringComparison.Ordinal);
 
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
         AssertOneLine(_bin.Run("migrate"), "chmod go-w");
@@ -128,7 +128,7 @@ public sealed class PostgresEngineTests : IDisposable
             ?? throw new InvalidOperationException("CLOUD_PROVIDERS_TEST_POSTGRES_CA is not set: run the tests through bash tests/run.sh.");
         var settings = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Host = "localhost", SslMode = SslMode.VerifyFull, RootCertificate = ca };
         _bin.Environment["Database__ConnectionString"] = settings.ConnectionString;
-        Assert.Contains("schema version 3", _bin.Ok("migrate"), StringComparison.Ordinal);
+        Assert.Contains($"schema version {CloudProviders.Storage.Schema.Version}", _bin.Ok("migrate"), StringComparison.Ordinal);
 
         var otherCa = Path.Combine(_bin.Folder, "other-ca.pem");
         using (var key = System.Security.Cryptography.ECDsa.Create())
@@ -172,7 +172,7 @@ public sealed class PostgresEngineTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
         }
         Assert.Equal(1L, Database.Scalar("SELECT count(*) FROM schema_version;"));
-        Assert.Equal(3, Database.Scalar("SELECT version FROM schema_version;"));
+        Assert.Equal(CloudProviders.Storage.Schema.Version, Database.Scalar("SELECT version FROM schema_version;"));
         Assert.Equal(1L, Database.Scalar("SELECT count(*) FROM master_key_check;"));
     }
 
@@ -430,7 +430,7 @@ public sealed class PostgresEngineTests : IDisposable
             unlock.ExecuteNonQuery();
         }
         await Within(TimeSpan.FromSeconds(15), "ready once the lock is released", async () => (await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);
-        Assert.Equal(3, Database.Scalar("SELECT version FROM schema_version;"));
+        Assert.Equal(CloudProviders.Storage.Schema.Version, Database.Scalar("SELECT version FROM schema_version;"));
     }
 
     [Fact]
