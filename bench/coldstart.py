@@ -1,6 +1,6 @@
 """Cold start of two builds side by side: exec to the first 200 on the status endpoint with an
-sk- key, the two alternating run by run on one seeded database, so that a change's cost is a
-ratio measured minutes apart rather than an absolute figure from another day.
+sk- key, the two alternating run by run, each on a database it seeded itself, so that a change's
+cost is a ratio measured minutes apart rather than an absolute figure from another day.
 
 Usage: python3 bench/coldstart.py BEFORE_BINARY AFTER_BINARY [--runs N] [--work DIR]
 (for example artifacts of two commits' `dotnet publish src/CloudProviders -c Release -r linux-x64`).
@@ -23,23 +23,25 @@ def main():
     args = parser.parse_args()
 
     os.makedirs(args.work, exist_ok=True)
-    db = os.path.abspath(os.path.join(args.work, "coldstart.db"))
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
-    env = env_for(db)
-    # Seeded by the older build, read by both: the schema is the same or migrates forward once.
-    cli(args.before, env, "team", "add", TEAM)
-    sk = cli(args.before, env, "key", "create", TEAM, "--kind", "sk")
-    cli(args.before, env, "credential", "set", TEAM, stdin=COMFY_KEY + "\n")
+    # Each build on a database of its own, seeded by itself: two builds may differ in schema.
+    envs, tokens = {}, {}
+    for name, binary in (("before", args.before), ("after", args.after)):
+        db = os.path.abspath(os.path.join(args.work, f"coldstart-{name}.db"))
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.remove(db + suffix)
+        envs[binary] = env_for(db)
+        cli(binary, envs[binary], "team", "add", TEAM)
+        tokens[binary] = cli(binary, envs[binary], "key", "create", TEAM, "--kind", "sk")
+        cli(binary, envs[binary], "credential", "set", TEAM, stdin=COMFY_KEY + "\n")
 
     samples = {args.before: [], args.after: []}
     for binary in samples:  # the page cache warmed for each once
-        cold_start_ms(binary, env, sk)
+        cold_start_ms(binary, envs[binary], tokens[binary])
     for run in range(args.runs):
         order = (args.before, args.after) if run % 2 == 0 else (args.after, args.before)
         for binary in order:
-            samples[binary].append(cold_start_ms(binary, env, sk))
+            samples[binary].append(cold_start_ms(binary, envs[binary], tokens[binary]))
 
     before, after = (statistics.median(samples[b]) for b in (args.before, args.after))
     print(f"| build | cold start to the first 200, median of {args.runs} |")
