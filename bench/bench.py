@@ -81,8 +81,9 @@ def allocated_bytes(port):
     return float(re.search(r"^dotnet_gc_allocated_bytes_total (\S+)$", text, re.M).group(1))
 
 
-def start(binary, env, port, core=None):
-    command = [binary, "serve", "--urls", f"http://127.0.0.1:{port}"]  # the bare host ignores "serve"
+def start(binary, env, port, core=None, command=None):
+    """Serves on the port: the service's command line, or another server's (the Go peer's)."""
+    command = command(port) if command else [binary, "serve", "--urls", f"http://127.0.0.1:{port}"]  # the bare host ignores "serve"
     if core is not None:
         command = ["taskset", "-c", core, *command]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -97,11 +98,11 @@ def stop(process):
         process.wait()
 
 
-def cold_start_ms(binary, env, token):
+def cold_start_ms(binary, env, token, command=None):
     """From exec to the first 200 on the status endpoint, retrying the connection every 0.5 ms."""
     port = free_port()
     began = time.perf_counter()
-    process = start(binary, env, port)
+    process = start(binary, env, port, command=command)
     deadline = began + 30
     try:
         while time.perf_counter() < deadline:
@@ -411,6 +412,79 @@ def postgres_table(args, aot, sqlite_env, sk_sqlite, token):
         print(f"| {row[0]} | {row[1]} | {row[2]} |")
 
 
+def exec_ms(command, runs=25):
+    """The median of the wall time of a short command, run to its end."""
+    samples = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        samples.append((time.perf_counter() - began) * 1000)
+    return statistics.median(samples)
+
+
+def go_table(args, aot, floor, env, sk, token):
+    """The Go peer (../shared/peers/go-status, net/http and SQLite, its 1 s cache on) beside the
+    service, every figure in the same run: cold start, the runtime's own start, memory, size and
+    status throughput with an sk- key, as ratios."""
+    work = os.path.abspath(os.path.join(args.work, "go"))
+    os.makedirs(work, exist_ok=True)
+    db = os.path.join(work, "peer.db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    go_env = dict(os.environ, JWT_ISSUER=ISSUER, JWT_AUDIENCE=AUDIENCE, JWT_SIGNING_KEY=SECRET)
+    seeded = subprocess.run([args.go, "seed", "-db", db], input=COMFY_KEY + "\n", env=go_env,
+                            capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    go_sk = seeded[0]
+
+    def go_command(port):
+        return [args.go, "serve", "-db", db, "-addr", f"127.0.0.1:{port}", "-cache"]
+
+    print(f"The Go peer: cold starts, {args.runs} runs each, alternating...", file=sys.stderr)
+    samples = {"service": [], "floor": [], "go": []}
+    launch = {"service": (aot, env, sk, None), "floor": (floor, env, sk, None), "go": (args.go, go_env, go_sk, go_command)}
+    for name, (binary, environment, key, command) in launch.items():  # the page cache warmed once
+        cold_start_ms(binary, environment, key, command)
+    for run in range(args.runs):
+        for name in (launch if run % 2 == 0 else list(launch)[::-1]):
+            binary, environment, key, command = launch[name]
+            samples[name].append(cold_start_ms(binary, environment, key, command))
+    cold = {name: statistics.median(values) for name, values in samples.items()}
+    version, true = exec_ms([aot, "--version"]), exec_ms(["/bin/true"])
+
+    print("The Go peer: memory and throughput...", file=sys.stderr)
+    ports = {"service": free_port(), "go": free_port()}
+    servers = {"service": start(aot, env, ports["service"], core=SERVER_CORE),
+               "go": start(args.go, go_env, ports["go"], core=SERVER_CORE, command=go_command)}
+    keys = {"service": sk, "go": go_sk}
+    try:
+        for name in servers:
+            wait_ready(ports[name], keys[name])
+        time.sleep(1)
+        idle = {name: rss_mb(servers[name].pid) for name in servers}
+        rounds = interleaved([(name, lambda name=name: wrk(ports[name], STATUS, keys[name], args.duration)) for name in servers], args.rounds)
+        loaded = {}
+        for name in servers:
+            wrk(ports[name], STATUS, keys[name], 20)
+            loaded[name] = rss_mb(servers[name].pid)
+    finally:
+        for process in servers.values():
+            stop(process)
+    rps = {name: statistics.median(run[0] for run in rounds[name]) for name in rounds}
+    share = paired_share([run[0] for run in rounds["service"]], [run[0] for run in rounds["go"]])
+
+    print("\n| figure | this service | its bare host | Go peer (net/http, SQLite, 1 s cache) | service / Go |")
+    print("|---|---|---|---|---|")
+    print(f"| cold start to the first 200, status with an sk- key (median of {args.runs}) | {cold['service']:.1f} ms | {cold['floor']:.1f} ms | "
+          f"{cold['go']:.1f} ms | {cold['service'] / cold['go']:.2f}x (bare host {cold['service'] / cold['floor']:.2f}x) |")
+    print(f"| `--version`, against `/bin/true` {true:.1f} ms (median of 25) | {version:.1f} ms ({version - true:+.1f} ms) | | | |")
+    print(f"| RSS idle, after 20 s of load | {idle['service']:.1f}, {loaded['service']:.1f} MB | | {idle['go']:.1f}, {loaded['go']:.1f} MB | "
+          f"{idle['service'] / idle['go']:.2f}x, {loaded['service'] / loaded['go']:.2f}x |")
+    print(f"| executable | {os.path.getsize(aot) / 1e6:.2f} MB | {os.path.getsize(floor) / 1e6:.2f} MB | {os.path.getsize(args.go) / 1e6:.2f} MB | |")
+    print(f"| status with an sk- key (wrk, 32 connections, {args.rounds} interleaved rounds) | {rps['service']:,.0f} req/s | | {rps['go']:,.0f} req/s | "
+          f"{share:.0%} (paired by round) |")
+
+
 def size(folder):
     files = [f for f in os.listdir(folder) if not f.endswith(".dbg")]
     return len(files), sum(os.path.getsize(os.path.join(folder, f)) for f in files)
@@ -428,6 +502,7 @@ def main():
     parser.add_argument("--postgres", help="the -p:Postgres=true build, measured on PostgreSQL beside the default build")
     parser.add_argument("--postgres-connection", help="a connection string to a PostgreSQL database the benchmark may fill")
     parser.add_argument("--changes", type=int, default=200, help="changes per kind for the propagation latency")
+    parser.add_argument("--go", help="the Go peer (../shared/peers/go-status), measured beside the service")
     parser.add_argument("--rounds", type=int, default=12,
                         help="rounds of the three throughput runs, interleaved; the table gives their medians")
     args = parser.parse_args()
@@ -576,6 +651,8 @@ def main():
     print("|---|---|---|")
     for row in rows:
         print(f"| {row[0]} | {row[1]} | {row[2]} |")
+    if args.go:
+        go_table(args, aot, floor, env, sk, token)
     if args.postgres:
         postgres_table(args, aot, env, sk, token)
 

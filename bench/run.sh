@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark: size, cold start (AOT vs JIT), memory, and throughput/p99 under wrk; then the
 # PostgreSQL build beside the default one (throughput from the caches, cold start, memory, and
-# how fast a change on one instance reaches another), on a throwaway PostgreSQL server.
+# how fast a change on one instance reaches another), on a throwaway PostgreSQL server; and, where
+# ../shared/peers/go-status is there to build, the Go peer of the read path side by side.
 # Usage: bash bench/run.sh [--runs N] [--duration SECONDS] [--rounds R] [--changes N]
 # Prints two Markdown tables; the README's benchmark section quotes their latest output.
 set -euo pipefail
@@ -44,8 +45,20 @@ if ! dotnet publish bench/BareHost -c Release -r linux-x64 -o "$out/floor" > "$o
   exit 1
 fi
 
+# The Go peer of the read path, where its source sits beside the repository (../shared/peers):
+# built from Debian's Go packages, which its script installs; a column of its own, or none.
+go_peer=()
+peer_build=../shared/peers/go-status/build.sh
+if [ -f "$peer_build" ]; then
+  if bash "$peer_build" "$PWD/$out/go-status" > "$out/go-build.log" 2>&1; then
+    go_peer=(--go "$PWD/$out/go-status")
+  else
+    echo "The Go peer did not build (see $out/go-build.log); its column is left out." >&2
+  fi
+fi
+
 source tests/postgres.sh
 trap postgres_stop EXIT
 postgres_start >&2
 python3 bench/bench.py --aot "$out/aot" --jit "$out/jit" --floor "$out/floor/bare-host" --pde "$out/pde" --work "$out/work" \
-  --postgres "$out/postgres" --postgres-connection "$CLOUD_PROVIDERS_TEST_POSTGRES;Database=postgres" "$@"
+  --postgres "$out/postgres" --postgres-connection "$CLOUD_PROVIDERS_TEST_POSTGRES;Database=postgres" "${go_peer[@]}" "$@"
