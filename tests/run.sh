@@ -37,6 +37,9 @@ require() {
 require "the Native AOT link" clang zlib1g-dev -- clang /usr/include/zlib.h
 require "the metrics test (Prometheus' promtool)" prometheus -- promtool
 require "the API description's checks, with independent tools from npm" nodejs npm -- node npm
+# kubectl comes with the machine image; Debian's own is the fallback (its kustomize is older).
+require "rendering the Kubernetes manifests (kubectl kustomize)" kubernetes-client -- kubectl
+require "checking the systemd unit (systemd-analyze)" systemd -- systemd-analyze
 
 # The AOT publishes must be free of warnings (trim and AOT warnings are errors in the project too):
 # the opt-in build with TLS in process first, then the default build the tests are mostly about.
@@ -78,8 +81,9 @@ if ! cmp -s "$artifacts/openapi/openapi.json" docs/openapi/v1.json; then
   diff -u docs/openapi/v1.json "$artifacts/openapi/openapi.json" | head -40 >&2 || true
   generated_failed=1
 fi
-echo "Installing the API description's checkers (npm ci in tests/openapi)..."
+echo "Installing the API description's and the deployments' checkers (npm ci in tests/openapi and tests/deploy)..."
 npm ci --prefix tests/openapi --no-audit --no-fund --loglevel=error > /dev/null
+npm ci --prefix tests/deploy --no-audit --no-fund --loglevel=error > /dev/null
 
 # The PostgreSQL server for the second engine's tests, stopped at the end, pass or fail.
 source tests/postgres.sh
@@ -132,16 +136,30 @@ echo "The contract tests on PostgreSQL..."
 CLOUD_PROVIDERS_TEST_ENGINE=postgres CLOUD_PROVIDERS_BINARY="$CLOUD_PROVIDERS_POSTGRES_BINARY" run_pass postgres \
   --no-build --filter "(FullyQualifiedName~.Api.|FullyQualifiedName~.Native.)&Engine!=sqlite&Engine!=postgres"
 
+# A checker's output, its closing line "NAME: N passed, M failed" added to the tally and the
+# rest shown; a checker that ends without that line counts as one failure.
+# Usage: add_tally NAME OUTPUT
+add_tally() {
+  local name=$1 output=$2 line
+  printf '%s\n' "$output" | grep -v "^$name: [0-9]* passed" || true
+  if line=$(printf '%s\n' "$output" | grep -E "^$name: [0-9]+ passed, [0-9]+ failed$"); then
+    passed=$((passed + $(sed -E "s/$name: ([0-9]+) passed.*/\1/" <<<"$line")))
+    failed=$((failed + $(sed -E 's/.* ([0-9]+) failed/\1/' <<<"$line")))
+  else
+    failed=$((failed + 1))
+  fi
+}
+
 # The API description: valid OpenAPI 3.1, and every recorded response one it describes.
 echo "Checking the API description and every recorded response against it..."
-openapi=$(node tests/openapi/check.mjs docs/openapi/v1.json "$CLOUD_PROVIDERS_RESPONSE_LOG") || true
-printf '%s\n' "$openapi" | grep -v '^openapi: [0-9]* passed' || true
-if tally=$(printf '%s\n' "$openapi" | grep -E '^openapi: [0-9]+ passed, [0-9]+ failed$'); then
-  passed=$((passed + $(sed -E 's/openapi: ([0-9]+) passed.*/\1/' <<<"$tally")))
-  failed=$((failed + $(sed -E 's/.* ([0-9]+) failed/\1/' <<<"$tally")))
-else
-  failed=$((failed + 1))
-fi
+add_tally openapi "$(node tests/openapi/check.mjs docs/openapi/v1.json "$CLOUD_PROVIDERS_RESPONSE_LOG" 2>&1)"
+
+# The deployments as shipped: each Kubernetes overlay rendered, valid against the API schema and
+# held to the service's rules, and the systemd unit verified and scored; each check also shown to
+# catch a deployment broken for it.
+echo "Checking the Kubernetes manifests and the systemd unit..."
+add_tally deploy "$(node tests/deploy/check.mjs deploy/kubernetes --self-test 2>&1)"
+add_tally systemd "$(bash tests/deploy/systemd.sh "$CLOUD_PROVIDERS_DEFAULT_BINARY" --self-test 2>&1)"
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

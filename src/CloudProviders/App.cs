@@ -101,7 +101,7 @@ internal static partial class App
                 // A shared database that is down, or being migrated by another instance: start
                 // anyway, answer 503 (readiness too), and prepare it as soon as it can be.
                 LogNotice(logger, $"{database.Name} is not ready ({StorageErrors.Describe((System.Data.Common.DbException)e, database.Name)}); answering 503 and trying again until it is.");
-                var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
+                var application = services.GetRequiredService<IHostApplicationLifetime>();
                 _ = storage.PrepareWhenReachableAsync(
                     prepared =>
                     {
@@ -112,9 +112,9 @@ internal static partial class App
                     {
                         LogFatal(logger, failure is System.Data.Common.DbException storageFault ? StorageErrors.Describe(storageFault, database.Name) : failure.Message);
                         Environment.ExitCode = ExitCodeOnFailure;
-                        lifetime.StopApplication();
+                        application.StopApplication();
                     },
-                    lifetime.ApplicationStopping);
+                    application.ApplicationStopping);
             }
         }
         if (!jwt.Enabled)
@@ -122,13 +122,16 @@ internal static partial class App
             LogNotice(logger, "No JWT key is configured (Jwt:SigningKey or Jwt:PublicKeysFile): JWT callers get 401.");
         }
 
+        var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
         // When the server has stopped, the keys' last uses noted since the last write are written.
-        var keyUses = services.GetRequiredService<KeyUses>();
-        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(keyUses.FlushOnStop);
+        lifetime.ApplicationStopped.Register(services.GetRequiredService<KeyUses>().FlushOnStop);
 
         var drain = services.GetRequiredService<ShutdownDrain>();
-        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() =>
+        // Under systemd (Type=notify): ready once listening, and stopping from SIGTERM on.
+        lifetime.ApplicationStarted.Register(() => SystemdNotify.Send(SystemdNotify.Ready));
+        lifetime.ApplicationStopping.Register(() =>
         {
+            SystemdNotify.Send(SystemdNotify.Stopping);
             drain.Start();
             if (settings.DrainSeconds > 0)
             {

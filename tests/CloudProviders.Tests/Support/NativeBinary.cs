@@ -252,7 +252,7 @@ public sealed class NativeBinary : IDisposable
         return Process.Start(info) ?? throw new InvalidOperationException("Could not start the binary.");
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
