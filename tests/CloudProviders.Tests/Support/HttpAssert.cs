@@ -33,4 +33,21 @@ internal static class HttpAssert
         }
         return message!;
     }
+
+    /// <summary>
+    /// The answer once a change that another process made has reached the server: at once on
+    /// SQLite (the next request sees every commit), within the notification's latency on
+    /// PostgreSQL, where the request is sent again until it gets the status, for 10 s at most.
+    /// </summary>
+    public static async Task<HttpResponseMessage> AfterChange(Func<Task<HttpResponseMessage>> request, HttpStatusCode status)
+    {
+        var response = await request();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (TestEngine.Postgres && response.StatusCode != status && clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+            response = await request();
+        }
+        return response;
+    }
 }
