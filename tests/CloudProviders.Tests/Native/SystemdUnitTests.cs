@@ -10,8 +10,9 @@ namespace CloudProviders.Tests.Native;
 /// <summary>
 /// The published binary as the shipped systemd unit runs it (deploy/systemd/cloud-providers.service),
 /// where no systemd can start it for real: a user of its own, the state folder as its working
-/// directory, the master key in a credentials folder, every <c>Environment=</c> of the unit, and a
-/// <c>NOTIFY_SOCKET</c> that hears READY=1 when it listens and STOPPING=1 at SIGTERM.
+/// directory, the master key in a credentials folder, every <c>Environment=</c> of the unit, no new
+/// privileges, memory never writable and executable at once (where the kernel can enforce it),
+/// and a <c>NOTIFY_SOCKET</c> that hears READY=1 when it listens and STOPPING=1 at SIGTERM.
 /// </summary>
 [Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
 public sealed class SystemdUnitTests : IDisposable
@@ -62,8 +63,11 @@ public sealed class SystemdUnitTests : IDisposable
         File.SetUnixFileMode(notifyPath, (UnixFileMode)0x1FF);
 
         var port = NativeBinary.FreePort();
+        // MemoryDenyWriteExecute=yes, as the kernel enforces it (PR_SET_MDWE, Linux 6.3 and later),
+        // where python3 can ask for it: the executable must never need memory both writable and executable.
+        string[] mdwe = ExternalCommand.Succeeds("python3", "-c", MdweSupported) ? ["python3", "-c", MdweThenExec] : [];
         var start = new ProcessStartInfo("setpriv", ["--reuid", $"{ServiceUser}", "--regid", $"{ServiceUser}", "--clear-groups", "--no-new-privs",
-            NativeBinary.DefaultPath, "serve", "--urls", $"http://127.0.0.1:{port}"])
+            .. mdwe, NativeBinary.DefaultPath, "serve", "--urls", $"http://127.0.0.1:{port}"])
         {
             WorkingDirectory = state,
             RedirectStandardOutput = true,
@@ -105,6 +109,12 @@ public sealed class SystemdUnitTests : IDisposable
             }
         }
     }
+
+    /// <summary>Exits 0 where the kernel takes PR_SET_MDWE (65) with PR_MDWE_REFUSE_EXEC_GAIN (1).</summary>
+    private const string MdweSupported = "import ctypes, sys; sys.exit(ctypes.CDLL(None).prctl(65, 1, 0, 0, 0) != 0)";
+
+    /// <summary>Sets it, then becomes the command given after it.</summary>
+    private const string MdweThenExec = "import ctypes, os, sys; assert ctypes.CDLL(None).prctl(65, 1, 0, 0, 0) == 0; os.execv(sys.argv[1], sys.argv[1:])";
 
     private static async Task<string> ReceiveAsync(Socket socket)
     {
