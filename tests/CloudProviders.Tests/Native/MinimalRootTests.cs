@@ -83,10 +83,7 @@ public sealed partial class MinimalRootTests : IDisposable
         Assert.Equal(outsideFailure.ExitCode, insideFailure.Exit);
         Assert.NotEqual(0, insideFailure.Exit);
 
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = NativeBinary.FreePort();
         var info = new ProcessStartInfo("chroot") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { $"--userspec={Uid}:{Uid}", _root, "/app/cloud-providers", "serve", "--db", "/data/cloud-providers.db", "--urls", $"http://127.0.0.1:{port}" })
         {

@@ -185,6 +185,22 @@ public sealed class NativeBinary : IDisposable
     /// <param name="withDatabase">Pass this fixture's file as <c>--db</c>; without it, the configuration decides.</param>
     public async Task<Server> ServeAsync(string verb = "serve", Func<string, bool>? readyWhen = null, bool https = false, bool withDatabase = true)
     {
+        // A port found free can still be taken by another test's server before this one binds
+        // it: then the server says so and exits, and it is started again on another port.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ServeOnceAsync(verb, readyWhen, https, withDatabase);
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("is already in use", StringComparison.Ordinal))
+            {
+            }
+        }
+    }
+
+    private async Task<Server> ServeOnceAsync(string verb, Func<string, bool>? readyWhen, bool https, bool withDatabase)
+    {
         var port = FreePort();
         var address = new Uri($"{(https ? "https" : "http")}://127.0.0.1:{port}");
         if (https)
@@ -252,11 +268,26 @@ public sealed class NativeBinary : IDisposable
         return Process.Start(info) ?? throw new InvalidOperationException("Could not start the binary.");
     }
 
+    /// <summary>
+    /// A port free now, below Linux's ephemeral range (32768 and up), from which the kernel hands
+    /// out the ports of outgoing connections and of servers that bind port 0 (the ComfyUI Cloud
+    /// stand-in's): one of those could otherwise take it before the server binds it.
+    /// </summary>
     internal static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            var port = Random.Shared.Next(20_000, 32_768);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
     }
 
     public void Dispose()

@@ -14,7 +14,7 @@ internal sealed class TcpProxy(string upstreamHost, int upstreamPort) : IDisposa
     private readonly List<TcpClient> _connections = [];
     private TcpListener? _listener;
 
-    public int Port { get; } = FreePort();
+    public int Port { get; } = NativeBinary.FreePort();
 
     public void Start()
     {
@@ -96,13 +96,6 @@ internal sealed class TcpProxy(string upstreamHost, int upstreamPort) : IDisposa
         }
         from.Dispose();
         to.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     public void Dispose() => Stop();
