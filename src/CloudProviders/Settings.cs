@@ -22,6 +22,12 @@ internal sealed record Settings
     /// <summary>PostgreSQL's Npgsql connection string.</summary>
     public string? ConnectionString { get; init; }
 
+    /// <summary>
+    /// Where the listener (and the migrations) connect, when the pool goes through a
+    /// transaction-mode pooler that cannot carry <c>LISTEN</c>; null for <see cref="ConnectionString"/>.
+    /// </summary>
+    public string? ListenConnectionString { get; init; }
+
     /// <summary>A file that holds PostgreSQL's password, for a secret mount; held to the master key file's rules.</summary>
     public string? PasswordFile { get; init; }
 
@@ -55,7 +61,7 @@ internal sealed record Settings
     /// <summary>Every key of the service's own sections. Any other key in them is a typo, and stops the start.</summary>
     internal static readonly string[] Keys =
     [
-        "Database:Engine", "Database:Path", "Database:ReadOnly", "Database:ConnectionString", "Database:PasswordFile",
+        "Database:Engine", "Database:Path", "Database:ReadOnly", "Database:ConnectionString", "Database:ListenConnectionString", "Database:PasswordFile",
         "Jwt:Issuer", "Jwt:Audience", "Jwt:SigningKey", "Jwt:PublicKeysFile", "Jwt:ClockSkewSeconds",
         "Encryption:Key", "Encryption:KeyFile",
         "Shutdown:DrainSeconds", "Shutdown:TimeoutSeconds",
@@ -73,6 +79,7 @@ internal sealed record Settings
         {
             Engine = ReadEngine(configuration),
             ConnectionString = NonEmpty(configuration["Database:ConnectionString"]),
+            ListenConnectionString = NonEmpty(configuration["Database:ListenConnectionString"]),
             PasswordFile = NonEmpty(configuration["Database:PasswordFile"]),
             DatabasePath = NonEmpty(configuration["Database:Path"]) ?? DefaultDatabasePath,
             ReadOnly = ReadBool(configuration, "Database:ReadOnly"),
@@ -147,7 +154,7 @@ internal sealed record Settings
             }
             return;
         }
-        foreach (var key in new[] { "Database:ConnectionString", "Database:PasswordFile" })
+        foreach (var key in new[] { "Database:ConnectionString", "Database:ListenConnectionString", "Database:PasswordFile" })
         {
             if (configuration[key] is not null)
             {

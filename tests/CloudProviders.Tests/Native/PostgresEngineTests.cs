@@ -42,17 +42,6 @@ public sealed class PostgresEngineTests : IDisposable
         return _bin.Ok("key", "create", Team, "--kind", "sk").TrimEnd('\n');
     }
 
-    /// <summary>Polls until the condition holds, and fails if it does not within <see cref="Propagation"/>.</summary>
-    private static async Task Eventually(string what, Func<Task<bool>> condition)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < Propagation, $"Not within {Propagation.TotalSeconds} s: {what}");
-            await Task.Delay(10);
-        }
-    }
-
     private static async Task<string> Preview(HttpClient client)
     {
         var response = await client.GetAsync(Status);
@@ -205,21 +194,21 @@ public sealed class PostgresEngineTests : IDisposable
         SecretLedger.Record(NewKey);
         var put = await ownerOnA.PutAsync(Status, new StringContent($$"""{"api_key":"{{NewKey}}","cloud_fallback":true}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
-        await Eventually("B serves the key A stored", async () => (await Preview(skOnB)).Contains("comfyui-...face", StringComparison.Ordinal));
+        await HttpAssert.Within(Propagation, "B serves the key A stored", async () => (await Preview(skOnB)).Contains("comfyui-...face", StringComparison.Ordinal));
         Assert.Equal(2L, Database.Scalar("SELECT count(*) FROM credential_audit;"));
 
         // A member removed by the command line is refused on both.
         Assert.Equal(HttpStatusCode.OK, (await bobOnB.GetAsync(Status)).StatusCode);
         _bin.Ok("member", "remove", Team, TestUsers.Member);
         using var bobOnA = a.Client(TestKeys.Hs256(TestUsers.Member), Team);
-        await Eventually("B refuses the removed member", async () => (await bobOnB.GetAsync(Status)).StatusCode == HttpStatusCode.Forbidden);
+        await HttpAssert.Within(Propagation, "B refuses the removed member", async () => (await bobOnB.GetAsync(Status)).StatusCode == HttpStatusCode.Forbidden);
         Assert.Equal(HttpStatusCode.Forbidden, (await bobOnA.GetAsync(Status)).StatusCode);
 
         // A key revoked by the command line is refused by both.
         var prefix = sk[..12];
         _bin.Ok("key", "revoke", prefix);
-        await Eventually("A refuses the revoked key", async () => (await skOnA.GetAsync(Status)).StatusCode == HttpStatusCode.Unauthorized);
-        await Eventually("B refuses the revoked key", async () => (await skOnB.GetAsync(Status)).StatusCode == HttpStatusCode.Unauthorized);
+        await HttpAssert.Within(Propagation, "A refuses the revoked key", async () => (await skOnA.GetAsync(Status)).StatusCode == HttpStatusCode.Unauthorized);
+        await HttpAssert.Within(Propagation, "B refuses the revoked key", async () => (await skOnB.GetAsync(Status)).StatusCode == HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -240,10 +229,10 @@ public sealed class PostgresEngineTests : IDisposable
         Assert.Contains("\"revoked\"", await Preview(client), StringComparison.Ordinal);
 
         // B listens again by itself, and hears the next change.
-        await Eventually("B listens again", () => Task.FromResult(Database.Scalar(Listening) is 1L));
+        await HttpAssert.Within(Propagation, "B listens again", () => Task.FromResult(Database.Scalar(Listening) is 1L));
         Assert.Contains("\"revoked\"", await Preview(client), StringComparison.Ordinal);
         _bin.OkWithInput(ServiceFactory.ComfyKey + "\n", "credential", "set", Team);
-        await Eventually("B serves the key set after it reconnected", async () => (await Preview(client)).Contains("\"active\"", StringComparison.Ordinal));
+        await HttpAssert.Within(Propagation, "B serves the key set after it reconnected", async () => (await Preview(client)).Contains("\"active\"", StringComparison.Ordinal));
         Assert.Contains("Change notifications from the PostgreSQL database", b.Output, StringComparison.Ordinal);
         Assert.Contains("are back", b.Output, StringComparison.Ordinal);
     }
@@ -273,7 +262,7 @@ public sealed class PostgresEngineTests : IDisposable
         Assert.Equal(last, Database.Scalar("SELECT key_preview FROM credentials;"));
         var lastFallback = Convert.ToInt32(last[^4..], 16) % 3 == 0;
         Assert.Equal(lastFallback, Database.Scalar("SELECT cloud_fallback FROM credentials;"));
-        await Eventually("both instances serve the last write", async () =>
+        await HttpAssert.Within(Propagation, "both instances serve the last write", async () =>
             (await Preview(onA)).Contains(last, StringComparison.Ordinal) && (await Preview(onB)).Contains(last, StringComparison.Ordinal));
         // And its ciphertext is whole: rotation opens every stored key, or changes nothing.
         var next = Path.Combine(_bin.Folder, "next.key");
@@ -380,16 +369,6 @@ public sealed class PostgresEngineTests : IDisposable
         }
     }
 
-    private static async Task Within(TimeSpan limit, string what, Func<Task<bool>> condition)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < limit, $"Not within {limit.TotalSeconds} s: {what}");
-            await Task.Delay(50);
-        }
-    }
-
     [Fact]
     public async Task Down_at_start_the_service_starts_answers_503_and_becomes_ready_when_the_database_comes_up()
     {
@@ -404,7 +383,7 @@ public sealed class PostgresEngineTests : IDisposable
         Assert.Contains("not ready", await server.OutputWithAsync("not ready"), StringComparison.Ordinal);
 
         proxy.Start();
-        await Within(TimeSpan.FromSeconds(15), "ready once the database is up", async () => (await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);
+        await HttpAssert.Within(TimeSpan.FromSeconds(15), "ready once the database is up", async () => (await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);
         Assert.Equal(0, Direct(null, "team", "add", Team).ExitCode);
         Assert.Equal(0, Direct(null, "member", "add", Team, TestUsers.Owner, "--role", "owner").ExitCode);
         Assert.Equal(0, Direct(ServiceFactory.ComfyKey + "\n", "credential", "set", Team).ExitCode);
@@ -429,7 +408,7 @@ public sealed class PostgresEngineTests : IDisposable
         {
             unlock.ExecuteNonQuery();
         }
-        await Within(TimeSpan.FromSeconds(15), "ready once the lock is released", async () => (await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);
+        await HttpAssert.Within(TimeSpan.FromSeconds(15), "ready once the lock is released", async () => (await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);
         Assert.Equal(CloudProviders.Storage.Schema.Version, Database.Scalar("SELECT version FROM schema_version;"));
     }
 
@@ -470,7 +449,7 @@ public sealed class PostgresEngineTests : IDisposable
         Assert.All(statuses.Where(s => s.Code == HttpStatusCode.ServiceUnavailable), s => Assert.True(s.RetryAfter));
         Assert.Contains(statuses, s => s.Code == HttpStatusCode.ServiceUnavailable);
         Assert.NotEmpty(acknowledged);
-        await Within(TimeSpan.FromSeconds(15), "serving again after the restart", async () => (await owner.GetAsync(Status)).StatusCode == HttpStatusCode.OK);
+        await HttpAssert.Within(TimeSpan.FromSeconds(15), "serving again after the restart", async () => (await owner.GetAsync(Status)).StatusCode == HttpStatusCode.OK);
         // Every acknowledged write is in the audit trail, by its preview (each key's last four characters are its own).
         var audited = Database.Dump();
         Assert.All(acknowledged, key => Assert.Contains("comfyui-..." + key[^4..], audited, StringComparison.Ordinal));

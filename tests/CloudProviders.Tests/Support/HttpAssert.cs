@@ -50,4 +50,15 @@ internal static class HttpAssert
         }
         return response;
     }
+
+    /// <summary>Polls until the condition holds, and fails, naming what was awaited, if it does not within the limit.</summary>
+    public static async Task Within(TimeSpan limit, string what, Func<Task<bool>> condition)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < limit, $"Not within {limit.TotalSeconds} s: {what}");
+            await Task.Delay(10);
+        }
+    }
 }

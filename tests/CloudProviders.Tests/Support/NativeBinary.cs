@@ -239,8 +239,9 @@ public sealed class NativeBinary : IDisposable
                     return server;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
+                // Not listening yet, or too busy starting (many servers at once) to answer within the probe's second.
             }
             await Task.Delay(20);
         }

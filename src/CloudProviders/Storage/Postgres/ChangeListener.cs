@@ -6,7 +6,8 @@ namespace CloudProviders.Storage;
 /// Hears every commit on the shared database, from any instance: one connection held open with
 /// <c>LISTEN</c>, and every write does <c>NOTIFY</c> in its own transaction. While that connection
 /// is down nothing is heard, so nothing cached is trusted: every request reads through to the
-/// database until it is back, and then starts again from empty caches.
+/// database until it is back, and then starts again from empty caches. A server that does not
+/// support <c>LISTEN</c> is told so once, and then every request reads through.
 /// </summary>
 internal sealed class ChangeListener : IChangeWatch, IDisposable
 {
@@ -37,6 +38,15 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
 
     private async Task ListenAsync()
     {
+        try
+        {
+            // Nothing is cached before then (every request reads through), so nothing is missed.
+            await _database.Migrated.WaitAsync(_stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
         var retry = Backoff.First;
         var lost = false;
         while (!_stopping.IsCancellationRequested)
@@ -47,7 +57,16 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
                 connection.Notification += (_, _) => Interlocked.Increment(ref _generation);
                 await using (var listen = new NpgsqlCommand($"LISTEN {PostgresDatabase.Channel};", connection))
                 {
-                    await listen.ExecuteNonQueryAsync(_stopping.Token);
+                    try
+                    {
+                        await listen.ExecuteNonQueryAsync(_stopping.Token);
+                    }
+                    catch (PostgresException refused) when (IsUnsupported(refused))
+                    {
+                        // Asking again would not change the answer: said once, and never cached.
+                        _warn($"{_database.Name} does not support LISTEN (SQLSTATE {refused.SqlState}), so no instance hears another's changes: every request reads the database, exact but without caches.");
+                        return;
+                    }
                 }
                 // Every commit from here on is heard; anything cached before may be stale.
                 Interlocked.Increment(ref _generation);
@@ -94,6 +113,13 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
             retry = Backoff.After(retry);
         }
     }
+
+    /// <summary>
+    /// The server's answer to <c>LISTEN</c> itself, rather than a fault of the connection: not
+    /// supported (YugabyteDB's 0A000), or not even parsed (CockroachDB's 42601).
+    /// </summary>
+    private static bool IsUnsupported(PostgresException refused) =>
+        refused.SqlState.StartsWith("0A", StringComparison.Ordinal) || refused.SqlState.StartsWith("42", StringComparison.Ordinal);
 
     public void Dispose()
     {

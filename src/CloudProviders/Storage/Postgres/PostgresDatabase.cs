@@ -20,27 +20,65 @@ internal sealed class PostgresDatabase : Database, IDisposable
     /// <summary>How long one statement may run, unless the connection string sets <c>Command Timeout</c>.</summary>
     public const int DefaultCommandTimeoutSeconds = 5;
 
-    /// <summary>Connections per instance, unless the connection string sets <c>Maximum Pool Size</c>: reads come from memory, so writes are what use them.</summary>
-    public const int DefaultMaxPoolSize = 20;
+    /// <summary>
+    /// The pool's size per instance, unless the connection string sets <c>Maximum Pool Size</c>.
+    /// Reads come from memory, so the pool serves writes and first sightings of a key: a few
+    /// connections carry the benchmark's write mix, and a fleet's budget is counted per instance
+    /// (docs/operations.md). More would only queue on the server's row locks.
+    /// </summary>
+    public const int DefaultMaxPoolSize = 4;
+
+    /// <summary>
+    /// Requests that need the database hold a thread while they wait for it (storage calls are
+    /// synchronous), and the thread pool adds threads past its minimum only a few a second: a
+    /// burst of them (after a write, every instance reads through) would stall every request for
+    /// seconds. This many can wait at once without holding up the rest.
+    /// </summary>
+    public const int WaitingRequests = 64;
 
     private readonly NpgsqlDataSource _pool;
-    private readonly NpgsqlDataSource _listener;
+    private readonly NpgsqlDataSource _direct;
     private ChangeListener? _changes;
+    private readonly TaskCompletionSource _migrated = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly Action<string> _warn;
 
-    private PostgresDatabase(NpgsqlDataSource pool, NpgsqlDataSource listener, string name, Action<string> warn)
+    private PostgresDatabase(NpgsqlDataSource pool, NpgsqlDataSource direct, string name, Action<string> warn)
     {
         _pool = pool;
-        _listener = listener;
+        _direct = direct;
         Name = name;
         _warn = warn;
     }
 
-    /// <summary>Checks the connection string and builds the pools; connects to nothing yet.</summary>
+    /// <summary>Checks the connection strings and builds the pool; connects to nothing yet.</summary>
+    /// <param name="connectionString">The pool's: directly to the server, or through a pooler.</param>
+    /// <param name="listenConnectionString">The listener's and the migrations', directly to the server; null for the pool's.</param>
     /// <param name="warn">Told of an unsafe but usable password file, and of the change notifications stopping and coming back.</param>
-    /// <exception cref="ConfigurationException">The connection string is malformed, or would send credentials in plain text.</exception>
-    public static PostgresDatabase Create(string connectionString, string? passwordFile, Action<string> warn)
+    /// <exception cref="ConfigurationException">A connection string is malformed, or would send credentials in plain text.</exception>
+    public static PostgresDatabase Create(string connectionString, string? listenConnectionString, string? passwordFile, Action<string> warn)
+    {
+        var password = passwordFile is null ? null : SecretFile.Read(passwordFile, "Database:PasswordFile", warn).TrimEnd('\r', '\n');
+        var pool = Read("Database:ConnectionString", connectionString, password);
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!Sets(given, "Maximum Pool Size", "MaxPoolSize", "Max Pool Size"))
+        {
+            pool.MaxPoolSize = DefaultMaxPoolSize;
+        }
+        var name = $"the PostgreSQL database {pool.Database ?? pool.Username} on {pool.Host}:{pool.Port}";
+
+        // Connections held for a purpose, outside the pool: the listener's for as long as the
+        // process runs, so that it never takes a request's place; the migrations' for their
+        // transaction. Both need the server itself (a session of their own), never a pooler's.
+        var direct = listenConnectionString is null ? pool : Read("Database:ListenConnectionString", listenConnectionString, password);
+        direct = new NpgsqlConnectionStringBuilder(direct.ConnectionString) { Pooling = false };
+        ThreadPool.GetMinThreads(out var workers, out var completions);
+        ThreadPool.SetMinThreads(Math.Max(workers, Environment.ProcessorCount + WaitingRequests), completions);
+        return new PostgresDatabase(Build(pool.ConnectionString), Build(direct.ConnectionString), name, warn);
+    }
+
+    /// <summary>One connection string, held to the same rules whatever it is for.</summary>
+    private static NpgsqlConnectionStringBuilder Read(string key, string connectionString, string? password)
     {
         NpgsqlConnectionStringBuilder settings;
         try
@@ -50,20 +88,20 @@ internal sealed class PostgresDatabase : Database, IDisposable
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
         {
             // Npgsql's message may quote the string, password and all: it is not passed on.
-            throw new ConfigurationException("Database:ConnectionString cannot be read: it must be Npgsql's name=value pairs, such as Host=db.example.com;Database=cloud_providers;Username=cloud_providers;SSL Mode=VerifyFull, with names Npgsql knows.");
+            throw new ConfigurationException($"{key} cannot be read: it must be Npgsql's name=value pairs, such as Host=db.example.com;Database=cloud_providers;Username=cloud_providers;SSL Mode=VerifyFull, with names Npgsql knows.");
         }
         if (string.IsNullOrWhiteSpace(settings.Host))
         {
-            throw new ConfigurationException("Database:ConnectionString has no Host: give the PostgreSQL server's name or address (Host=...).");
+            throw new ConfigurationException($"{key} has no Host: give the PostgreSQL server's name or address (Host=...).");
         }
-        RequireTls(settings);
-        if (passwordFile is not null)
+        RequireTls(key, settings);
+        if (password is not null)
         {
             if (settings.Password is not null)
             {
-                throw new ConfigurationException("The database password is set twice, in Database:ConnectionString and Database:PasswordFile: keep the file, and remove Password from the connection string.");
+                throw new ConfigurationException($"The database password is set twice, in {key} and Database:PasswordFile: keep the file, and remove Password from the connection string.");
             }
-            settings.Password = SecretFile.Read(passwordFile, "Database:PasswordFile", warn).TrimEnd('\r', '\n');
+            settings.Password = password;
         }
         var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
         if (!Sets(given, "Timeout"))
@@ -74,18 +112,8 @@ internal sealed class PostgresDatabase : Database, IDisposable
         {
             settings.CommandTimeout = DefaultCommandTimeoutSeconds;
         }
-        if (!Sets(given, "Maximum Pool Size", "MaxPoolSize", "Max Pool Size"))
-        {
-            settings.MaxPoolSize = DefaultMaxPoolSize;
-        }
         settings.ApplicationName ??= "cloud-providers";
-        var name = $"the PostgreSQL database {settings.Database ?? settings.Username} on {settings.Host}:{settings.Port}";
-
-        var pool = Build(settings.ConnectionString);
-        // The listening connection is held for as long as the process runs: outside the pool, so
-        // that it never takes a request's place, and never handed to one.
-        settings.Pooling = false;
-        return new PostgresDatabase(pool, Build(settings.ConnectionString), name, warn);
+        return settings;
     }
 
     private static NpgsqlDataSource Build(string connectionString)
@@ -102,7 +130,7 @@ internal sealed class PostgresDatabase : Database, IDisposable
     /// Npgsql's default (<c>SSL Mode=Prefer</c>) falls back to plain text without a word. Off this
     /// host, where a password or the data could be read on the wire, TLS must be required.
     /// </summary>
-    private static void RequireTls(NpgsqlConnectionStringBuilder settings)
+    private static void RequireTls(string key, NpgsqlConnectionStringBuilder settings)
     {
         if (settings.SslMode is SslMode.Require or SslMode.VerifyCA or SslMode.VerifyFull)
         {
@@ -113,7 +141,7 @@ internal sealed class PostgresDatabase : Database, IDisposable
             if (!IsLocal(host))
             {
                 throw new ConfigurationException(
-                    $"Database:ConnectionString connects to {host} without requiring TLS (SSL Mode={settings.SslMode}); add SSL Mode=VerifyFull (with Root Certificate=<CA file> for a private CA), or Require or VerifyCA.");
+                    $"{key} connects to {host} without requiring TLS (SSL Mode={settings.SslMode}); add SSL Mode=VerifyFull (with Root Certificate=<CA file> for a private CA), or Require or VerifyCA.");
             }
         }
     }
@@ -158,19 +186,33 @@ internal sealed class PostgresDatabase : Database, IDisposable
     /// <summary>After a restart or a failover every pooled connection is dead: start the pool afresh.</summary>
     public override void AfterFault(DbException fault) => _pool.Clear();
 
-    public override int Migrate() => PostgresSchema.Migrate(this);
+    public override int Migrate()
+    {
+        var previous = PostgresSchema.Migrate(this);
+        _migrated.TrySetResult();
+        return previous;
+    }
+
+    /// <summary>
+    /// Done once this process has migrated the database (and closed the migrations' connection):
+    /// the listener connects after it, so that an instance holds one direct connection at a time.
+    /// </summary>
+    internal Task Migrated => _migrated.Task;
 
     public override int ReadVersion(DbConnection connection, DbTransaction? transaction = null) =>
         PostgresSchema.ReadVersion(connection, transaction);
 
     public override IChangeWatch WatchChanges(TimeProvider time) => _changes = new ChangeListener(this, _warn);
 
-    /// <summary>A connection of its own, outside the pool, for <c>LISTEN</c>.</summary>
-    internal ValueTask<NpgsqlConnection> OpenListenerAsync(CancellationToken cancellation) => _listener.OpenConnectionAsync(cancellation);
+    /// <summary>A connection of its own to the server, outside the pool, for <c>LISTEN</c>.</summary>
+    internal ValueTask<NpgsqlConnection> OpenListenerAsync(CancellationToken cancellation) => _direct.OpenConnectionAsync(cancellation);
+
+    /// <summary>A connection of its own to the server, outside the pool, for the migrations' transaction and lock.</summary>
+    internal NpgsqlConnection OpenDirect() => _direct.OpenConnection();
 
     public void Dispose()
     {
         _pool.Dispose();
-        _listener.Dispose();
+        _direct.Dispose();
     }
 }

@@ -22,7 +22,7 @@ internal static class PostgresEngine
     {
 #if POSTGRES
         services.AddSingleton(new StorageEngine(DatabaseEngine.Postgres, (settings, notices) =>
-            PostgresDatabase.Create(settings.ConnectionString!, settings.PasswordFile, notices.Warning)));
+            PostgresDatabase.Create(settings.ConnectionString!, settings.ListenConnectionString, settings.PasswordFile, notices.Warning)));
 #endif
         return services;
     }

@@ -5,7 +5,8 @@ namespace CloudProviders.Storage;
 /// <summary>
 /// PostgreSQL's schema: the same tables, rules and versions as SQLite's (<see cref="Schema"/>),
 /// in PostgreSQL's dialect. Migrations only go forward and run in one transaction under an
-/// advisory lock, so instances that start together on an empty database migrate it once.
+/// advisory lock that the transaction holds, on a connection straight to the server, so instances
+/// that start together on an empty database migrate it once.
 /// </summary>
 internal static class PostgresSchema
 {
@@ -124,43 +125,57 @@ internal static class PostgresSchema
 
     public static int Migrate(PostgresDatabase database)
     {
-        using var connection = database.Open();
-        // The lock is taken before the transaction begins, not inside it: a transaction that began
-        // while another instance was migrating can go on seeing the schema as it was (the server
-        // caches catalog look-ups within a transaction), and would then create the tables again.
-        Execute(connection, null, $"SELECT pg_advisory_lock({MigrationLock});");
-        try
+        // On a connection of its own to the server, and under a lock that lasts as long as the
+        // transaction: a pooler in transaction mode could hand a session's lock to another client.
+        using var connection = database.OpenDirect();
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, transaction, $"SELECT pg_advisory_xact_lock({MigrationLock});");
+        RequireLockHeld(connection, transaction);
+        var current = ReadVersion(connection, transaction);
+        if (current > Schema.Version)
         {
-            using var transaction = connection.BeginTransaction();
-            var current = ReadVersion(connection, transaction);
-            if (current > Schema.Version)
-            {
-                throw new SchemaException($"The database has schema version {current}, newer than this binary's {Schema.Version}.");
-            }
-            for (var version = current; version < Schema.Version; version++)
-            {
-                Execute(connection, transaction, Migrations[version]);
-            }
-            if (current < Schema.Version)
-            {
-                Execute(connection, transaction, $"DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES ({Schema.Version});");
-            }
-            transaction.Commit();
-            return current;
+            throw new SchemaException($"The database has schema version {current}, newer than this binary's {Schema.Version}.");
         }
-        finally
+        for (var version = current; version < Schema.Version; version++)
         {
-            // A broken connection took its session's lock with it.
-            if (connection.State == System.Data.ConnectionState.Open)
-            {
-                Execute(connection, null, $"SELECT pg_advisory_unlock({MigrationLock});");
-            }
+            Execute(connection, transaction, Migrations[version]);
+        }
+        if (current < Schema.Version)
+        {
+            Execute(connection, transaction, $"DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES ({Schema.Version});");
+        }
+        transaction.Commit();
+        return current;
+    }
+
+    /// <summary>
+    /// A server that accepts the lock's function but takes no lock (CockroachDB's do nothing) would
+    /// let instances that start together migrate at once: refused, rather than raced.
+    /// </summary>
+    private static void RequireLockHeld(DbConnection connection, DbTransaction transaction)
+    {
+        using var held = connection.Command(
+            $"""
+            SELECT count(*) FROM pg_catalog.pg_locks
+            WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND mode = 'ExclusiveLock'
+              AND classid = {MigrationLock >> 32} AND objid = {MigrationLock & 0xFFFFFFFF} AND objsubid = 1;
+            """, transaction);
+        if (held.ExecuteScalar() is not 1L)
+        {
+            throw new SchemaException(
+                "The database server took no advisory lock for the migrations (pg_advisory_xact_lock holds nothing there), so instances starting together could migrate it at once; use PostgreSQL.");
         }
     }
 
+    /// <summary>
+    /// The version, 0 for an empty database. Whether the table exists is read from the catalog
+    /// itself, with this statement's snapshot: a name look-up may answer from the session's cache,
+    /// which can still say "no such table" after another instance's migration committed.
+    /// </summary>
     public static int ReadVersion(DbConnection connection, DbTransaction? transaction)
     {
-        using (var exists = connection.Command("SELECT to_regclass('schema_version') IS NOT NULL;", transaction))
+        using (var exists = connection.Command(
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_version');", transaction))
         {
             if (exists.ExecuteScalar() is not true)
             {
