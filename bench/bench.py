@@ -491,6 +491,7 @@ def size(folder):
 
 
 def main():
+    import fleet
     parser = argparse.ArgumentParser()
     parser.add_argument("--aot", required=True)
     parser.add_argument("--jit", required=True)
@@ -503,10 +504,18 @@ def main():
     parser.add_argument("--postgres-connection", help="a connection string to a PostgreSQL database the benchmark may fill")
     parser.add_argument("--changes", type=int, default=200, help="changes per kind for the propagation latency")
     parser.add_argument("--go", help="the Go peer (../shared/peers/go-status), measured beside the service")
+    parser.add_argument("--fleet", type=int, default=10, help="instances for the fleet's propagation figures (0 leaves the fleet out)")
+    parser.add_argument("--mix-seconds", type=int, default=5, help="seconds per run of the write mix")
+    parser.add_argument("--pools", type=lambda text: [int(size) for size in text.split(",")], default=[2, 4, 8, 20],
+                        help="the pool sizes the write mix is run with, comma-separated")
+    parser.add_argument("--only-fleet", action="store_true", help="only the fleet's figures (needs --postgres)")
     parser.add_argument("--rounds", type=int, default=12,
                         help="rounds of the three throughput runs, interleaved; the table gives their medians")
     args = parser.parse_args()
 
+    if args.only_fleet:
+        fleet.fleet_table(args, os.path.join(args.postgres, "cloud-providers"), args.postgres_connection)
+        return
     aot, jit = os.path.join(args.aot, "cloud-providers"), os.path.join(args.jit, "cloud-providers")
     os.makedirs(args.work, exist_ok=True)
     db = os.path.abspath(os.path.join(args.work, "bench.db"))
@@ -655,6 +664,8 @@ def main():
         go_table(args, aot, floor, env, sk, token)
     if args.postgres:
         postgres_table(args, aot, env, sk, token)
+        if args.fleet:
+            fleet.fleet_table(args, os.path.join(args.postgres, "cloud-providers"), args.postgres_connection)
 
 
 if __name__ == "__main__":

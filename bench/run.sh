@@ -2,9 +2,12 @@
 # The benchmark: size, cold start (AOT vs JIT), memory, and throughput/p99 under wrk; then the
 # PostgreSQL build beside the default one (throughput from the caches, cold start, memory, and
 # how fast a change on one instance reaches another), on a throwaway PostgreSQL server; and, where
-# ../shared/peers/go-status is there to build, the Go peer of the read path side by side.
-# Usage: bash bench/run.sh [--runs N] [--duration SECONDS] [--rounds R] [--changes N]
-# Prints two Markdown tables; the README's benchmark section quotes their latest output.
+# ../shared/peers/go-status is there to build, the Go peer of the read path side by side; and the
+# fleet (bench/fleet.py): the pool's size under a write mix, PgBouncer beside a direct connection,
+# and a change reaching the last of N instances.
+# Usage: bash bench/run.sh [--runs N] [--duration SECONDS] [--rounds R] [--changes N] [--fleet N]
+#        bash bench/run.sh --only-fleet [--fleet N] [--pools 2,4,8,20] [--mix-seconds S]
+# Prints Markdown tables; the README's benchmark section quotes their latest output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +17,8 @@ command -v clang >/dev/null || missing+=(clang)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 command -v python3 >/dev/null || missing+=(python3)
 command -v taskset >/dev/null || missing+=(util-linux)
+command -v pgbouncer >/dev/null || missing+=(pgbouncer)
+command -v psql >/dev/null || missing+=(postgresql-client)
 source bench/install.sh
 install_missing "The benchmark" "${missing[@]}"
 
@@ -27,6 +32,15 @@ publish() {
     exit 1
   fi
 }
+if [[ " $* " == *" --only-fleet "* ]]; then
+  publish -p:Postgres=true -o "$out/postgres"
+  source tests/postgres.sh
+  trap postgres_stop EXIT
+  postgres_start >&2
+  python3 bench/bench.py --aot - --jit - --floor - --pde - --work "$out/work" \
+    --postgres "$out/postgres" --postgres-connection "$CLOUD_PROVIDERS_TEST_POSTGRES;Database=postgres" "$@"
+  exit 0
+fi
 publish -o "$out/aot"
 # The JIT build keeps the request-delegate generator, so both run the same endpoint code.
 publish --self-contained false -p:PublishAot=false -p:EnableRequestDelegateGenerator=true \

@@ -24,8 +24,8 @@ const models = {
 
 /** The service's user in its image (Dockerfile: USER 1654). */
 const USER = 1654;
-/** Where the service's egress may go: DNS, PostgreSQL, and HTTPS for the key check. */
-const EGRESS = new Set(["UDP/53", "TCP/53", "TCP/5432", "TCP/443"]);
+/** Where the service's egress may go: DNS, PostgreSQL (and PgBouncer's port), and HTTPS for the key check. */
+const EGRESS = new Set(["UDP/53", "TCP/53", "TCP/5432", "TCP/6432", "TCP/443"]);
 const DEFAULT_SHUTDOWN_TIMEOUT = 10;
 
 function render(overlay) {

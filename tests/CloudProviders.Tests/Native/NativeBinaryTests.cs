@@ -162,10 +162,7 @@ public sealed partial class NativeBinaryTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
 
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", server.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
+        server.Terminate();
         // Readiness turns as soon as the signal is handled; poll briefly rather than guess how long that takes.
         var ready = await client.GetAsync("/readyz");
         var readinessProbes = 2;
@@ -202,10 +199,7 @@ public sealed partial class NativeBinaryTests : IDisposable
             var response = await client.SendAsync(request);
             Assert.Equal("native-trace-1", Assert.Single(response.Headers.GetValues("X-Request-ID")));
         }
-        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", server.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
+        server.Terminate();
         await server.Process.WaitForExitAsync();
         await Task.Delay(100);
         var lines = server.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

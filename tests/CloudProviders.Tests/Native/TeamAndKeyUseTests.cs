@@ -29,16 +29,6 @@ public sealed class TeamAndKeyUseTests : IDisposable
         return sk;
     }
 
-    private static async Task StopAsync(NativeBinary.Server server)
-    {
-        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", server.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-        using var stopped = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await server.Process.WaitForExitAsync(stopped.Token);
-    }
-
     [Fact]
     public void Team_list_prints_every_team_with_its_members_and_keys()
     {
@@ -100,7 +90,7 @@ public sealed class TeamAndKeyUseTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/cloud-providers/comfy-cloud")).StatusCode);
         }
         var usedAround = DateTimeOffset.UtcNow;
-        await StopAsync(server);
+        await server.StopAsync();
         var rows = _bin.Ok("key", "list", Team).TrimEnd('\n').Split('\n').Select(line => line.Split('\t')).ToDictionary(r => r[0], r => r[6]);
         Assert.Equal("never", rows.Single(r => r.Key != sk[..12]).Value);
         var lastUsed = DateTimeOffset.Parse(rows[sk[..12]], System.Globalization.CultureInfo.InvariantCulture);

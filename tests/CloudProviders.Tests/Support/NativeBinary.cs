@@ -166,6 +166,18 @@ public sealed class NativeBinary : IDisposable
             return Output;
         }
 
+        /// <summary>Sends SIGTERM, as an orchestrator does; the server drains and exits by itself.</summary>
+        public void Terminate() =>
+            Assert.True(ExternalCommand.Succeeds("kill", "-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+        /// <summary>SIGTERM, then the exit, within 30 s.</summary>
+        public async Task StopAsync()
+        {
+            Terminate();
+            using var stopped = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await process.WaitForExitAsync(stopped.Token);
+        }
+
         public HttpClient Client(string? bearer = null, string? team = null)
         {
             var client = new HttpClient(new RecordingHandler(newHandler())) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
@@ -183,7 +195,8 @@ public sealed class NativeBinary : IDisposable
 
     /// <param name="https">Listen through the standard Kestrel endpoint settings with the certificate at <see cref="CertificatePath"/> (the TLS build), not <c>--urls</c>.</param>
     /// <param name="withDatabase">Pass this fixture's file as <c>--db</c>; without it, the configuration decides.</param>
-    public async Task<Server> ServeAsync(string verb = "serve", Func<string, bool>? readyWhen = null, bool https = false, bool withDatabase = true)
+    /// <param name="port">This loopback port (one a load balancer was given), rather than a free one found now.</param>
+    public async Task<Server> ServeAsync(string verb = "serve", Func<string, bool>? readyWhen = null, bool https = false, bool withDatabase = true, int? port = null)
     {
         // A port found free can still be taken by another test's server before this one binds
         // it: then the server says so and exits, and it is started again on another port.
@@ -191,17 +204,16 @@ public sealed class NativeBinary : IDisposable
         {
             try
             {
-                return await ServeOnceAsync(verb, readyWhen, https, withDatabase);
+                return await ServeOnceAsync(verb, readyWhen, https, withDatabase, port ?? FreePort());
             }
-            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("is already in use", StringComparison.Ordinal))
+            catch (InvalidOperationException e) when (port is null && attempt < 3 && e.Message.Contains("is already in use", StringComparison.Ordinal))
             {
             }
         }
     }
 
-    private async Task<Server> ServeOnceAsync(string verb, Func<string, bool>? readyWhen, bool https, bool withDatabase)
+    private async Task<Server> ServeOnceAsync(string verb, Func<string, bool>? readyWhen, bool https, bool withDatabase, int port)
     {
-        var port = FreePort();
         var address = new Uri($"{(https ? "https" : "http")}://127.0.0.1:{port}");
         if (https)
         {
