@@ -103,14 +103,14 @@ passed=$((1 - generated_failed))
 failed=$generated_failed
 # Every response the tests receive, checked against the API description at the end.
 export CLOUD_PROVIDERS_RESPONSE_LOG="$PWD/$results/responses.jsonl"
-# One pass: dotnet test with these arguments, its results added to the tally.
+# One pass: dotnet test with these arguments (run settings last, after --), its results added to the tally.
 run_pass() {
   local name=$1
   shift
   local status=0
-  dotnet test tests/CloudProviders.Tests "$@" \
+  dotnet test tests/CloudProviders.Tests \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
-    --results-directory "$results" || status=$?
+    --results-directory "$results" "$@" || status=$?
   local trx="$results/$name.trx"
   if [ ! -f "$trx" ]; then
     echo "The $name test run produced no results." >&2
@@ -130,12 +130,16 @@ run_pass() {
   failed=$((failed + fail))
 }
 
-# Everything, on SQLite (and the PostgreSQL build's own tests on the server).
-CLOUD_PROVIDERS_BINARY="$CLOUD_PROVIDERS_DEFAULT_BINARY" run_pass sqlite
+# Everything, on SQLite (and the PostgreSQL build's own tests on the server), but the fleet's.
+CLOUD_PROVIDERS_BINARY="$CLOUD_PROVIDERS_DEFAULT_BINARY" run_pass sqlite --filter "Load!=fleet"
 # The contract again, in process and on the published PostgreSQL build, on PostgreSQL.
 echo "The contract tests on PostgreSQL..."
 CLOUD_PROVIDERS_TEST_ENGINE=postgres CLOUD_PROVIDERS_BINARY="$CLOUD_PROVIDERS_POSTGRES_BINARY" run_pass postgres \
   --no-build --filter "(FullyQualifiedName~.Api.|FullyQualifiedName~.Native.)&Engine!=sqlite&Engine!=postgres"
+
+# The fleet's tests (forty instances, a load balancer under load): alone, one at a time.
+echo "The fleet's tests, one at a time..."
+CLOUD_PROVIDERS_BINARY="$CLOUD_PROVIDERS_POSTGRES_BINARY" run_pass fleet --no-build --filter "Load=fleet" -- xUnit.ParallelizeTestCollections=false
 
 # A checker's output, its closing line "NAME: N passed, M failed" added to the tally and the
 # rest shown; a checker that ends without that line counts as one failure.

@@ -14,6 +14,7 @@ namespace CloudProviders.Tests.Native;
 /// needs (LISTEN, advisory locks), stood for by a proxy that rewrites those statements.
 /// </summary>
 [Trait(TestEngine.Trait, TestEngine.PostgresOnly)]
+[Trait(TestLoad.Trait, TestLoad.Fleet)]
 public sealed class FleetTests(ITestOutputHelper output) : IDisposable
 {
     /// <summary>The fleet's size: as many instances as a 2-core machine starts at once with room to spare.</summary>

@@ -11,6 +11,7 @@ namespace CloudProviders.Tests.Native;
 /// of the database itself.
 /// </summary>
 [Trait(TestEngine.Trait, TestEngine.PostgresOnly)]
+[Trait(TestLoad.Trait, TestLoad.Fleet)]
 public sealed class LoadBalancedFleetTests : IDisposable
 {
     private const string Team = "0190d9b8-7c1e-7a2b-9c3d-4e5f60718293";

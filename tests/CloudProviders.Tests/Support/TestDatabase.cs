@@ -28,6 +28,17 @@ internal static class TestEngine
             : throw new InvalidOperationException("CLOUD_PROVIDERS_TEST_POSTGRES is not set: run the PostgreSQL tests through bash tests/run.sh, which starts a server.");
 }
 
+/// <summary>
+/// Marks a test that loads the machine on purpose (a fleet of servers, a load balancer under
+/// load): <c>tests/run.sh</c> runs these in a pass of their own, one at a time, after the others,
+/// so that neither they nor the timing of other tests depend on what runs beside them.
+/// </summary>
+internal static class TestLoad
+{
+    public const string Trait = "Load";
+    public const string Fleet = "fleet";
+}
+
 /// <summary>A fresh, empty PostgreSQL database for one fixture, dropped with it.</summary>
 internal sealed class PostgresTestDatabase : IDisposable
 {
