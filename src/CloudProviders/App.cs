@@ -81,6 +81,9 @@ internal static partial class App
         var settings = services.GetRequiredService<Settings>();
         var jwt = services.GetRequiredService<JwtValidator>();
         var database = services.GetRequiredService<Database>();
+        // Watching first, so that changes are heard from the database's preparation on: on
+        // PostgreSQL the listener keeps the migrations' connection.
+        services.GetRequiredService<IChangeWatch>();
         if (database.ReadOnly)
         {
             // A replica never writes: no migration, no key file. Readiness reports a schema mismatch.

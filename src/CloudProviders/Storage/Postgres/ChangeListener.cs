@@ -21,6 +21,10 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
     private readonly Task _loop;
     private long _generation;
     private volatile bool _listening;
+    private volatile bool _unsupported;
+
+    /// <summary>The first listening connection (the migrations'), or null when the loop is to connect by itself.</summary>
+    private readonly TaskCompletionSource<NpgsqlConnection?> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="warn">Told when the notifications stop, and when they are back.</param>
     public ChangeListener(PostgresDatabase database, Action<string> warn)
@@ -36,12 +40,64 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
     /// <summary>While changes are not heard, never the same number twice: nothing cached is trusted.</summary>
     public long CheckForChanges() => _listening ? Volatile.Read(ref _generation) : Interlocked.Increment(ref _generation);
 
-    private async Task ListenAsync()
+    /// <summary>
+    /// Listens on the connection the migrations used, at once: the process hears every change
+    /// from before its first request, and holds one connection to the server at a time, never a
+    /// second one beside the migrations'. Called once, when the database is prepared.
+    /// </summary>
+    /// <returns>Whether the listener keeps the connection; if not, the caller closes it.</returns>
+    public bool Adopt(NpgsqlConnection connection)
     {
+        if (_first.Task.IsCompleted)
+        {
+            return false;
+        }
         try
         {
-            // Nothing is cached before then (every request reads through), so nothing is missed.
-            await _database.Migrated.WaitAsync(_stopping.Token);
+            Listen(connection);
+        }
+        catch (PostgresException refused) when (IsUnsupported(refused))
+        {
+            Refused(refused);
+            _first.TrySetResult(null);
+            return false;
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+        {
+            // Lost as soon as migrated: the loop connects by itself.
+            _first.TrySetResult(null);
+            return false;
+        }
+        _first.TrySetResult(connection);
+        return true;
+    }
+
+    private void Listen(NpgsqlConnection connection)
+    {
+        connection.Notification += (_, _) => Interlocked.Increment(ref _generation);
+        using (var listen = new NpgsqlCommand($"LISTEN {PostgresDatabase.Channel};", connection))
+        {
+            listen.ExecuteNonQuery();
+        }
+        // Every commit from here on is heard; anything cached before may be stale.
+        Interlocked.Increment(ref _generation);
+        _listening = true;
+    }
+
+    /// <summary>Asking again would not change the answer: said once, and nothing is ever cached.</summary>
+    private void Refused(PostgresException refused)
+    {
+        _unsupported = true;
+        _warn($"{_database.Name} does not support LISTEN (SQLSTATE {refused.SqlState}), so no instance hears another's changes: every request reads the database, exact but without caches.");
+    }
+
+    private async Task ListenAsync()
+    {
+        NpgsqlConnection? adopted;
+        try
+        {
+            // Nothing is cached before the database is prepared: every request reads through.
+            adopted = await _first.Task.WaitAsync(_stopping.Token);
         }
         catch (OperationCanceledException)
         {
@@ -49,28 +105,24 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
         }
         var retry = Backoff.First;
         var lost = false;
-        while (!_stopping.IsCancellationRequested)
+        while (!_stopping.IsCancellationRequested && !_unsupported)
         {
             try
             {
-                await using var connection = await _database.OpenListenerAsync(_stopping.Token);
-                connection.Notification += (_, _) => Interlocked.Increment(ref _generation);
-                await using (var listen = new NpgsqlCommand($"LISTEN {PostgresDatabase.Channel};", connection))
+                await using var connection = adopted ?? await _database.OpenListenerAsync(_stopping.Token);
+                if (adopted is null)
                 {
                     try
                     {
-                        await listen.ExecuteNonQueryAsync(_stopping.Token);
+                        Listen(connection);
                     }
                     catch (PostgresException refused) when (IsUnsupported(refused))
                     {
-                        // Asking again would not change the answer: said once, and never cached.
-                        _warn($"{_database.Name} does not support LISTEN (SQLSTATE {refused.SqlState}), so no instance hears another's changes: every request reads the database, exact but without caches.");
+                        Refused(refused);
                         return;
                     }
                 }
-                // Every commit from here on is heard; anything cached before may be stale.
-                Interlocked.Increment(ref _generation);
-                _listening = true;
+                adopted = null;
                 retry = Backoff.First;
                 if (lost)
                 {

@@ -39,7 +39,6 @@ internal sealed class PostgresDatabase : Database, IDisposable
     private readonly NpgsqlDataSource _pool;
     private readonly NpgsqlDataSource _direct;
     private ChangeListener? _changes;
-    private readonly TaskCompletionSource _migrated = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly Action<string> _warn;
 
@@ -186,18 +185,28 @@ internal sealed class PostgresDatabase : Database, IDisposable
     /// <summary>After a restart or a failover every pooled connection is dead: start the pool afresh.</summary>
     public override void AfterFault(DbException fault) => _pool.Clear();
 
+    /// <summary>
+    /// On a connection of its own to the server; in a serving process the listener then keeps
+    /// that connection (<see cref="ChangeListener.Adopt"/>), so an instance holds one direct
+    /// connection at a time and hears every change from before its first request.
+    /// </summary>
     public override int Migrate()
     {
-        var previous = PostgresSchema.Migrate(this);
-        _migrated.TrySetResult();
-        return previous;
+        var connection = _direct.OpenConnection();
+        try
+        {
+            var previous = PostgresSchema.Migrate(connection);
+            if (_changes?.Adopt(connection) == true)
+            {
+                connection = null;
+            }
+            return previous;
+        }
+        finally
+        {
+            connection?.Dispose();
+        }
     }
-
-    /// <summary>
-    /// Done once this process has migrated the database (and closed the migrations' connection):
-    /// the listener connects after it, so that an instance holds one direct connection at a time.
-    /// </summary>
-    internal Task Migrated => _migrated.Task;
 
     public override int ReadVersion(DbConnection connection, DbTransaction? transaction = null) =>
         PostgresSchema.ReadVersion(connection, transaction);
@@ -207,8 +216,7 @@ internal sealed class PostgresDatabase : Database, IDisposable
     /// <summary>A connection of its own to the server, outside the pool, for <c>LISTEN</c>.</summary>
     internal ValueTask<NpgsqlConnection> OpenListenerAsync(CancellationToken cancellation) => _direct.OpenConnectionAsync(cancellation);
 
-    /// <summary>A connection of its own to the server, outside the pool, for the migrations' transaction and lock.</summary>
-    internal NpgsqlConnection OpenDirect() => _direct.OpenConnection();
+
 
     public void Dispose()
     {

@@ -123,11 +123,11 @@ internal static class PostgresSchema
         }
     }
 
-    public static int Migrate(PostgresDatabase database)
+    /// <param name="connection">Straight to the server, not through a pooler.</param>
+    public static int Migrate(DbConnection connection)
     {
-        // On a connection of its own to the server, and under a lock that lasts as long as the
-        // transaction: a pooler in transaction mode could hand a session's lock to another client.
-        using var connection = database.OpenDirect();
+        // Under a lock that lasts as long as the transaction: one a session held would outlive a
+        // failure half-way, and a pooler in transaction mode could hand it to another client.
         using var transaction = connection.BeginTransaction();
         Execute(connection, transaction, $"SELECT pg_advisory_xact_lock({MigrationLock});");
         RequireLockHeld(connection, transaction);
