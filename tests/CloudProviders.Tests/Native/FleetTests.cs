@@ -30,23 +30,6 @@ public sealed class FleetTests(ITestOutputHelper output) : IDisposable
 
     private PostgresTestDatabase Database => _bin.Postgres!;
 
-    private static void AssertOneLine(NativeBinary.Result result, string says)
-    {
-        Assert.Equal(1, result.ExitCode);
-        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
-        Assert.Contains(says, line, StringComparison.Ordinal);
-        Assert.DoesNotContain("Exception", line, StringComparison.Ordinal);
-    }
-
-    private string Seed()
-    {
-        _bin.Ok("team", "add", Team);
-        _bin.Ok("member", "add", Team, TestUsers.Owner, "--role", "owner");
-        _bin.OkWithInput(ServiceFactory.ComfyKey + "\n", "credential", "set", Team);
-        return _bin.Ok("key", "create", Team, "--kind", "sk").TrimEnd('\n');
-    }
-
     /// <summary>The pool through the pooler, the listener (and migrations) straight to the server.</summary>
     private void ThroughPooler(PgBouncer pooler)
     {
@@ -67,7 +50,7 @@ public sealed class FleetTests(ITestOutputHelper output) : IDisposable
     public void A_listen_connection_string_is_held_to_the_connection_strings_rules(string listen, string says)
     {
         _bin.Environment["Database__ListenConnectionString"] = listen;
-        AssertOneLine(_bin.Run("migrate"), says);
+        _bin.Run("migrate").AssertOneError(says);
         Assert.Equal(false, Database.Scalar("SELECT to_regclass('schema_version') IS NOT NULL;"));
     }
 
@@ -76,7 +59,7 @@ public sealed class FleetTests(ITestOutputHelper output) : IDisposable
     {
         using var sqlite = NativeBinary.WithPostgres(onPostgres: false);
         sqlite.Environment["Database__ListenConnectionString"] = Database.ConnectionString;
-        AssertOneLine(sqlite.Run("migrate"), "Database:ListenConnectionString is PostgreSQL's");
+        sqlite.Run("migrate").AssertOneError("Database:ListenConnectionString is PostgreSQL's");
 
         var withoutPassword = new NpgsqlConnectionStringBuilder(Database.ConnectionString);
         var file = Path.Combine(_bin.Folder, "db-password");
@@ -86,7 +69,7 @@ public sealed class FleetTests(ITestOutputHelper output) : IDisposable
         _bin.Environment["Database__PasswordFile"] = file;
         _bin.Environment["Database__ConnectionString"] = withoutPassword.ConnectionString;
         _bin.Environment["Database__ListenConnectionString"] = Database.ConnectionString;
-        AssertOneLine(_bin.Run("migrate"), "set twice, in Database:ListenConnectionString and Database:PasswordFile");
+        _bin.Run("migrate").AssertOneError("set twice, in Database:ListenConnectionString and Database:PasswordFile");
         _bin.Environment["Database__ListenConnectionString"] = withoutPassword.ConnectionString;
         Assert.Contains($"schema version {CloudProviders.Storage.Schema.Version}", _bin.Ok("migrate"), StringComparison.Ordinal);
     }
@@ -98,7 +81,7 @@ public sealed class FleetTests(ITestOutputHelper output) : IDisposable
         // the next would find there.
         using var pooler = new PgBouncer(poolSize: 1);
         ThroughPooler(pooler);
-        var sk = Seed();
+        var sk = _bin.SeedTeam(Team);
         var servers = await Task.WhenAll(_bin.ServeAsync(), _bin.ServeAsync());
         using var ownerOnA = servers[0].Client(TestKeys.Hs256(TestUsers.Owner), Team);
         using var skOnB = servers[1].Client(sk);
@@ -147,7 +130,7 @@ public sealed class FleetTests(ITestOutputHelper output) : IDisposable
         });
         proxy.Start();
         _bin.Environment["Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Port = proxy.Port, SslMode = SslMode.Disable }.ConnectionString;
-        var sk = Seed();
+        var sk = _bin.SeedTeam(Team);
         var server = await _bin.ServeAsync();
         using var client = server.Client(sk);
         Assert.Contains("\"active\"", await Preview(client), StringComparison.Ordinal);
@@ -173,7 +156,7 @@ public sealed class FleetTests(ITestOutputHelper output) : IDisposable
         using var proxy = new TcpProxy(direct.Host!, direct.Port, query => query.Replace("pg_advisory_xact_lock(", "abs(", StringComparison.Ordinal));
         proxy.Start();
         _bin.Environment["Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Port = proxy.Port, SslMode = SslMode.Disable }.ConnectionString;
-        AssertOneLine(_bin.Run("migrate"), "took no advisory lock for the migrations");
+        _bin.Run("migrate").AssertOneError("took no advisory lock for the migrations");
         Assert.Equal(false, Database.Scalar("SELECT to_regclass('schema_version') IS NOT NULL;"));
 
         // The same server, straight: migrated.
@@ -196,7 +179,7 @@ public sealed class FleetTests(ITestOutputHelper output) : IDisposable
             using var probe = server.Client();
             await HttpAssert.Within(TimeSpan.FromSeconds(30), "every instance ready", async () => (await probe.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK);
         }
-        var sk = Seed();
+        var sk = _bin.SeedTeam(Team);
         using var owner = servers[0].Client(TestKeys.Hs256(TestUsers.Owner), Team);
         var readers = servers[1..].Select(server => server.Client(sk)).ToArray();
         try

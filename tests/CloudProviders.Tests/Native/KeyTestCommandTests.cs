@@ -33,14 +33,6 @@ public sealed class KeyTestCommandTests : IAsyncLifetime
 
     private void StoreKey(string key) => _bin.OkWithInput(key + "\n", "credential", "set", Team);
 
-    private static string OneErrorLine(NativeBinary.Result result)
-    {
-        var line = Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
-        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
-        Assert.DoesNotContain("Exception", result.Stderr + result.Stdout, StringComparison.Ordinal);
-        return line;
-    }
-
     [Theory]
     [InlineData(ComfyCloudStandIn.ValidKey, 0, "valid", 200)]
     [InlineData(ComfyCloudStandIn.RejectedKey, 3, "rejected", 401)]
@@ -81,12 +73,12 @@ public sealed class KeyTestCommandTests : IAsyncLifetime
     {
         var none = _bin.Run("credential", "test", Team);
         Assert.Equal(1, none.ExitCode);
-        Assert.Contains("No ComfyUI Cloud credential", OneErrorLine(none), StringComparison.Ordinal);
+        Assert.Contains("No ComfyUI Cloud credential", none.OneErrorLine(), StringComparison.Ordinal);
         StoreKey(ComfyCloudStandIn.ValidKey);
         _bin.Ok("credential", "revoke", Team);
         var revoked = _bin.Run("credential", "test", Team);
         Assert.Equal(1, revoked.ExitCode);
-        Assert.Contains("revoked", OneErrorLine(revoked), StringComparison.Ordinal);
+        Assert.Contains("revoked", revoked.OneErrorLine(), StringComparison.Ordinal);
         Assert.Empty(_standIn.Requests);
     }
 
@@ -107,7 +99,7 @@ public sealed class KeyTestCommandTests : IAsyncLifetime
         var before = (_bin.Ok("credential", "show", Team), _bin.Ok("audit", Team));
         var run = _bin.RunWithInput(key + "\n", "credential", "set", Team, "--verify");
         Assert.Equal(exitCode, run.ExitCode);
-        Assert.Contains(says, OneErrorLine(run), StringComparison.Ordinal);
+        Assert.Contains(says, run.OneErrorLine(), StringComparison.Ordinal);
         Assert.Equal(before, (_bin.Ok("credential", "show", Team), _bin.Ok("audit", Team)));
     }
 
@@ -156,7 +148,7 @@ public sealed class KeyTestCommandTests : IAsyncLifetime
         {
             var run = _bin.Run(command);
             Assert.Equal(1, run.ExitCode);
-            Assert.Contains(says, OneErrorLine(run), StringComparison.Ordinal);
+            Assert.Contains(says, run.OneErrorLine(), StringComparison.Ordinal);
             Assert.DoesNotContain("secret", run.Stderr, StringComparison.Ordinal);
         }
     }

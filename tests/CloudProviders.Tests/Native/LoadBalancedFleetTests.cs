@@ -29,14 +29,6 @@ public sealed class LoadBalancedFleetTests : IDisposable
         _bin.Environment["Shutdown__DrainSeconds"] = "2";
     }
 
-    private string Seed()
-    {
-        _bin.Ok("team", "add", Team);
-        _bin.Ok("member", "add", Team, TestUsers.Owner, "--role", "owner");
-        _bin.OkWithInput(ServiceFactory.ComfyKey + "\n", "credential", "set", Team);
-        return _bin.Ok("key", "create", Team, "--kind", "sk").TrimEnd('\n');
-    }
-
     private static HttpClient Through(HaProxy proxy, string bearer, string? team = null)
     {
         var client = new HttpClient { BaseAddress = proxy.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
@@ -48,14 +40,18 @@ public sealed class LoadBalancedFleetTests : IDisposable
         return client;
     }
 
-    /// <summary>Four workers, each alternating a status read and a PUT of a key of its own, until stopped; every answer recorded.</summary>
+    /// <summary>Four workers through the balancer, each alternating a status read and a PUT of a key of its own, until stopped; every answer recorded.</summary>
     private sealed class Load
     {
         private readonly CancellationTokenSource _stop = new();
+        private readonly HttpClient _reader;
+        private readonly HttpClient _owner;
         private readonly Task[] _workers;
 
-        public Load(HttpClient reader, HttpClient owner)
+        public Load(HaProxy proxy, string sk)
         {
+            _reader = Through(proxy, sk);
+            _owner = Through(proxy, TestKeys.Hs256(TestUsers.Owner), Team);
             _workers = [.. Enumerable.Range(0, 4).Select(worker => Task.Run(async () =>
             {
                 for (var i = 0; !_stop.IsCancellationRequested; i++)
@@ -69,8 +65,8 @@ public sealed class LoadBalancedFleetTests : IDisposable
                             SecretLedger.Record(key);
                         }
                         using var response = put
-                            ? await owner.PutAsync(Status, new StringContent($$"""{"api_key":"{{key}}"}""", Encoding.UTF8, "application/json"))
-                            : await reader.GetAsync(Status);
+                            ? await _owner.PutAsync(Status, new StringContent($$"""{"api_key":"{{key}}"}""", Encoding.UTF8, "application/json"))
+                            : await _reader.GetAsync(Status);
                         Answers.Add((response.StatusCode, response.Headers.RetryAfter is not null));
                         if (put && response.StatusCode == HttpStatusCode.OK)
                         {
@@ -95,6 +91,8 @@ public sealed class LoadBalancedFleetTests : IDisposable
         {
             _stop.Cancel();
             await Task.WhenAll(_workers);
+            _reader.Dispose();
+            _owner.Dispose();
         }
     }
 
@@ -114,26 +112,28 @@ public sealed class LoadBalancedFleetTests : IDisposable
         Assert.All(load.Acknowledged, key => Assert.Contains("comfyui-..." + key[^4..], audited));
     }
 
-    private async Task<NativeBinary.Server[]> StartFleetAsync(string sk, HaProxy proxy)
+    /// <summary>The seeded fleet behind the balancer, every instance in its rotation, under load.</summary>
+    private async Task<(HaProxy Proxy, NativeBinary.Server[] Servers, Load Load)> UnderLoadAsync()
     {
+        var sk = _bin.SeedTeam(Team);
+        var proxy = new HaProxy(_ports);
         var servers = await Task.WhenAll(_ports.Select(port => _bin.ServeAsync(port: port)));
-        using var probe = Through(proxy, sk);
-        // Every server in the balancer's rotation: as many 200s in a row as there are servers, round robin.
-        await HttpAssert.Within(TimeSpan.FromSeconds(15), "the balancer serves", async () => (await probe.GetAsync(Status)).StatusCode == HttpStatusCode.OK);
+        using (var probe = Through(proxy, sk))
+        {
+            await HttpAssert.Within(TimeSpan.FromSeconds(15), "the balancer serves", async () => (await probe.GetAsync(Status)).StatusCode == HttpStatusCode.OK);
+        }
+        // Two passed checks, 100 ms apart, put each server in the rotation.
         await Task.Delay(500);
-        return servers;
+        var load = new Load(proxy, sk);
+        await Task.Delay(1000);
+        return (proxy, servers, load);
     }
 
     [Fact]
     public async Task A_rolling_restart_under_load_fails_no_request_and_loses_no_acknowledged_put()
     {
-        var sk = Seed();
-        using var proxy = new HaProxy(_ports);
-        var servers = await StartFleetAsync(sk, proxy);
-        using var reader = Through(proxy, sk);
-        using var owner = Through(proxy, TestKeys.Hs256(TestUsers.Owner), Team);
-        var load = new Load(reader, owner);
-        await Task.Delay(500);
+        var (proxy, servers, load) = await UnderLoadAsync();
+        using var _ = proxy;
 
         for (var i = 0; i < Instances; i++)
         {
@@ -153,19 +153,14 @@ public sealed class LoadBalancedFleetTests : IDisposable
         Assert.True(load.Answers.Count > 100, $"only {load.Answers.Count} requests");
         AssertNoneLost(load);
         // Each replaced instance was taken out of the rotation and put back.
-        Assert.All(Enumerable.Range(0, Instances), i => Assert.Contains($"Server ready/s{i} is DOWN", proxy.Log, StringComparison.Ordinal));
+        Assert.All(Enumerable.Range(0, Instances), i => Assert.Contains($"Server ready/s{i} is DOWN", proxy.Output, StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task A_database_restart_under_load_answers_only_2xx_or_503_with_retry_after_and_the_fleet_recovers_by_itself()
     {
-        var sk = Seed();
-        using var proxy = new HaProxy(_ports);
-        var servers = await StartFleetAsync(sk, proxy);
-        using var reader = Through(proxy, sk);
-        using var owner = Through(proxy, TestKeys.Hs256(TestUsers.Owner), Team);
-        var load = new Load(reader, owner);
-        await Task.Delay(1000);
+        var (proxy, servers, load) = await UnderLoadAsync();
+        using var _ = proxy;
         _database.Restart();
         await Task.Delay(1000);
         // Recovered without a restart of its own: every instance serves a read and a write again.

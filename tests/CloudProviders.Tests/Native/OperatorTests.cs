@@ -32,18 +32,6 @@ public sealed class OperatorTests : IDisposable
     private (string, string, string, string) State() =>
         (_bin.Ok("key", "list", Team), _bin.Ok("member", "list", Team), _bin.Ok("credential", "show", Team), _bin.Ok("audit", Team));
 
-    private static string OneErrorLine(NativeBinary.Result result)
-    {
-        var line = Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
-        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
-        Assert.DoesNotContain("Exception", result.Stderr + result.Stdout, StringComparison.Ordinal);
-        Assert.DoesNotContain("System.", result.Stderr + result.Stdout, StringComparison.Ordinal);
-        Assert.DoesNotContain("SQLite Error", result.Stderr, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", result.Stderr + result.Stdout, StringComparison.Ordinal);
-        Assert.True(line.All(c => c >= ' ' && c != '\u007f'), $"not printable: {line}");
-        return line;
-    }
-
     [Theory]
     [InlineData("--expires", "key", "create", Team, "--kind", "dk", "--expires", "5")]
     [InlineData("--cloud-fallbak", "credential", "set", Team, "--cloud-fallbak")]
@@ -67,7 +55,7 @@ public sealed class OperatorTests : IDisposable
         var before = State();
         var result = _bin.RunWithInput("comfyui-another-key-000000000000\n", args);
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains($"'{named}'", OneErrorLine(result), StringComparison.Ordinal);
+        Assert.Contains($"'{named}'", result.OneErrorLine(), StringComparison.Ordinal);
         Assert.Equal(before, State());
     }
 
@@ -82,7 +70,7 @@ public sealed class OperatorTests : IDisposable
     {
         var result = _bin.Run(args);
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains($"Did you mean '{meant}'?", OneErrorLine(result), StringComparison.Ordinal);
+        Assert.Contains($"Did you mean '{meant}'?", result.OneErrorLine(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -97,7 +85,7 @@ public sealed class OperatorTests : IDisposable
         Assert.Equal(0, _bin.RunExactly(null, "key", "list", Team).ExitCode);
         var typo = _bin.RunExactly(null, "key", "list", Team, "--Jwt:SigningKy=x");
         Assert.Equal(1, typo.ExitCode);
-        Assert.Contains("Did you mean Jwt:SigningKey?", OneErrorLine(typo), StringComparison.Ordinal);
+        Assert.Contains("Did you mean Jwt:SigningKey?", typo.OneErrorLine(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -159,7 +147,7 @@ public sealed class OperatorTests : IDisposable
             : variable.StartsWith("ASPNETCORE_", StringComparison.Ordinal) ? _bin.RunExactly(null, "serve", "--db", _bin.DatabasePath)
             : _bin.RunExactly(null, "serve", "--db", _bin.DatabasePath, "--urls", "http://127.0.0.1:1");
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains(says, OneErrorLine(result), StringComparison.Ordinal);
+        Assert.Contains(says, result.OneErrorLine(), StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(_bin.Folder));
     }
 
@@ -169,16 +157,16 @@ public sealed class OperatorTests : IDisposable
         _bin.Environment.Remove("Jwt__SigningKey");
         var issuerOnly = _bin.RunExactly(null, "serve", "--db", _bin.DatabasePath);
         Assert.Equal(1, issuerOnly.ExitCode);
-        Assert.Contains("no JWT key is", OneErrorLine(issuerOnly), StringComparison.Ordinal);
+        Assert.Contains("no JWT key is", issuerOnly.OneErrorLine(), StringComparison.Ordinal);
         _bin.Environment["Jwt__SigningKey"] = TestKeys.Secret;
 
         var empty = _bin.RunExactly(null, "team", "add", Team, "--db", "");
         Assert.Equal(1, empty.ExitCode);
-        Assert.Contains("Database:Path is set but empty", OneErrorLine(empty), StringComparison.Ordinal);
+        Assert.Contains("Database:Path is set but empty", empty.OneErrorLine(), StringComparison.Ordinal);
 
         var folder = _bin.RunExactly(null, "migrate", "--db", _bin.Folder);
         Assert.Equal(1, folder.ExitCode);
-        Assert.Contains("is a folder", OneErrorLine(folder), StringComparison.Ordinal);
+        Assert.Contains("is a folder", folder.OneErrorLine(), StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(_bin.Folder));
     }
 
@@ -190,7 +178,7 @@ public sealed class OperatorTests : IDisposable
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
         var result = _bin.Run("serve", "--urls", $"http://127.0.0.1:{port}");
         Assert.Equal(1, result.ExitCode);
-        var line = OneErrorLine(result);
+        var line = result.OneErrorLine();
         Assert.Contains($"127.0.0.1:{port}", line, StringComparison.Ordinal);
         Assert.Contains("--urls", line, StringComparison.Ordinal);
         Assert.DoesNotContain("fail:", result.Stdout, StringComparison.Ordinal);
@@ -258,7 +246,7 @@ public sealed class OperatorTests : IDisposable
         {
             var result = _bin.Run(args);
             Assert.NotEqual(0, result.ExitCode);
-            OneErrorLine(result);
+            result.OneErrorLine();
         }
     }
 
@@ -316,13 +304,13 @@ public sealed class OperatorTests : IDisposable
         {
             var result = _bin.Run(args);
             Assert.Equal(1, result.ExitCode);
-            Assert.Contains("is not the one", OneErrorLine(result), StringComparison.Ordinal);
+            Assert.Contains("is not the one", result.OneErrorLine(), StringComparison.Ordinal);
         }
         var refused = _bin.RunWithInput(ServiceFactory.ComfyKey, "credential", "set", Team);
-        Assert.Contains("is not the one", OneErrorLine(refused), StringComparison.Ordinal);
+        Assert.Contains("is not the one", refused.OneErrorLine(), StringComparison.Ordinal);
         var serve = _bin.Run("serve", "--urls", "http://127.0.0.1:1");
         Assert.Equal(1, serve.ExitCode);
-        Assert.Contains("is not the one", OneErrorLine(serve), StringComparison.Ordinal);
+        Assert.Contains("is not the one", serve.OneErrorLine(), StringComparison.Ordinal);
         Assert.Equal(bytes, DatabaseBytes());
     }
 
@@ -374,7 +362,7 @@ public sealed class OperatorTests : IDisposable
         {
             var result = _bin.RunExactly(null, "serve", "--db", path, "--urls", "http://127.0.0.1:1");
             Assert.Equal(1, result.ExitCode);
-            Assert.Contains($"development key file {target}.key does not exist", OneErrorLine(result), StringComparison.Ordinal);
+            Assert.Contains($"development key file {target}.key does not exist", result.OneErrorLine(), StringComparison.Ordinal);
             Assert.False(File.Exists(target + ".key"));
             Assert.False(File.Exists(link + ".key"));
         }
@@ -392,7 +380,7 @@ public sealed class OperatorTests : IDisposable
         File.SetUnixFileMode(file, FileModes.GroupWritable);
         var writable = _bin.Run("migrate");
         Assert.Equal(1, writable.ExitCode);
-        Assert.Contains("chmod go-w", OneErrorLine(writable), StringComparison.Ordinal);
+        Assert.Contains("chmod go-w", writable.OneErrorLine(), StringComparison.Ordinal);
         Assert.False(File.Exists(_bin.DatabasePath));
 
         File.SetUnixFileMode(file, FileModes.OwnerOnly);
@@ -434,10 +422,10 @@ public sealed class OperatorTests : IDisposable
         File.SetUnixFileMode(big, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _bin.Environment["Encryption__KeyFile"] = big;
         var keyFile = _bin.Run("key", "list", Team);
-        Assert.Contains("more than 4096 bytes", OneErrorLine(keyFile), StringComparison.Ordinal);
+        Assert.Contains("more than 4096 bytes", keyFile.OneErrorLine(), StringComparison.Ordinal);
         _bin.Environment.Remove("Encryption__KeyFile");
         var rotate = _bin.Run("encryption", "rotate", "--new-key-file", big);
-        Assert.Contains("more than 4096 bytes", OneErrorLine(rotate), StringComparison.Ordinal);
+        Assert.Contains("more than 4096 bytes", rotate.OneErrorLine(), StringComparison.Ordinal);
 
         var info = new ProcessStartInfo(_bin.Path) { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = _bin.Folder };
         foreach (var arg in new[] { "credential", "set", Team, "--db", _bin.DatabasePath })

@@ -24,22 +24,11 @@ public sealed class PostgresEngineTests : IDisposable
 
     private PostgresTestDatabase Database => _bin.Postgres!;
 
-    private static void AssertOneLine(NativeBinary.Result result, string says)
-    {
-        Assert.Equal(1, result.ExitCode);
-        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
-        Assert.Contains(says, line, StringComparison.Ordinal);
-        Assert.DoesNotContain("Exception", line, StringComparison.Ordinal);
-    }
-
     private string Seed()
     {
-        _bin.Ok("team", "add", Team);
-        _bin.Ok("member", "add", Team, TestUsers.Owner, "--role", "owner");
+        var sk = _bin.SeedTeam(Team);
         _bin.Ok("member", "add", Team, TestUsers.Member, "--role", "member");
-        _bin.OkWithInput(ServiceFactory.ComfyKey + "\n", "credential", "set", Team);
-        return _bin.Ok("key", "create", Team, "--kind", "sk").TrimEnd('\n');
+        return sk;
     }
 
     private static async Task<string> Preview(HttpClient client)
@@ -54,7 +43,7 @@ public sealed class PostgresEngineTests : IDisposable
         using var defaultBuild = new NativeBinary(NativeBinary.DefaultPath);
         defaultBuild.Environment["Database__Engine"] = "postgres";
         defaultBuild.Environment["Database__ConnectionString"] = Database.ConnectionString;
-        AssertOneLine(defaultBuild.RunExactly(null, "migrate"), "-p:Postgres=true");
+        defaultBuild.RunExactly(null, "migrate").AssertOneError("-p:Postgres=true");
         Assert.Equal(false, Database.Scalar("SELECT to_regclass('schema_version') IS NOT NULL;"));
     }
 
@@ -73,7 +62,7 @@ public sealed class PostgresEngineTests : IDisposable
             _bin.Environment["Database__ConnectionString"] = connectionString;
         }
         string[] args = withDb is null ? ["migrate"] : ["migrate", "--db", Path.Combine(_bin.Folder, "x.db")];
-        AssertOneLine(_bin.RunExactly(null, args), says);
+        _bin.RunExactly(null, args).AssertOneError(says);
         Assert.False(File.Exists(Path.Combine(_bin.Folder, "x.db")));
     }
 
@@ -83,10 +72,10 @@ public sealed class PostgresEngineTests : IDisposable
         using var sqlite = NativeBinary.WithPostgres(onPostgres: false);
         sqlite.Ok("team", "add", Team);
         sqlite.Environment["Database__ConnectionString"] = Database.ConnectionString;
-        AssertOneLine(sqlite.Run("migrate"), "Database:ConnectionString is PostgreSQL's");
+        sqlite.Run("migrate").AssertOneError("Database:ConnectionString is PostgreSQL's");
         sqlite.Environment.Remove("Database__ConnectionString");
         sqlite.Environment["Database__Engine"] = "mysql";
-        AssertOneLine(sqlite.Run("migrate"), "must be sqlite (the default) or postgres");
+        sqlite.Run("migrate").AssertOneError("must be sqlite (the default) or postgres");
     }
 
     [Fact]
@@ -103,11 +92,11 @@ public sealed class PostgresEngineTests : IDisposable
         Assert.Contains($"schema version {CloudProviders.Storage.Schema.Version}", _bin.Ok("migrate"), StringComparison.Ordinal);
 
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite);
-        AssertOneLine(_bin.Run("migrate"), "chmod go-w");
+        _bin.Run("migrate").AssertOneError("chmod go-w");
 
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _bin.Environment["Database__ConnectionString"] = Database.ConnectionString;
-        AssertOneLine(_bin.Run("migrate"), "set twice");
+        _bin.Run("migrate").AssertOneError("set twice");
     }
 
     [Fact]
@@ -129,7 +118,7 @@ public sealed class PostgresEngineTests : IDisposable
         }
         settings.RootCertificate = otherCa;
         _bin.Environment["Database__ConnectionString"] = settings.ConnectionString;
-        AssertOneLine(_bin.Run("migrate"), "TLS to PostgreSQL failed");
+        _bin.Run("migrate").AssertOneError("TLS to PostgreSQL failed");
     }
 
     [Fact]
@@ -137,7 +126,7 @@ public sealed class PostgresEngineTests : IDisposable
     {
         var keyFile = _bin.Environment["Encryption__KeyFile"];
         _bin.Environment.Remove("Encryption__KeyFile");
-        AssertOneLine(_bin.Run("team", "add", Team), "needs the same master key");
+        _bin.Run("team", "add", Team).AssertOneError("needs the same master key");
         Assert.Equal(false, Database.Scalar("SELECT to_regclass('teams') IS NOT NULL;"));
 
         _bin.Environment["Encryption__KeyFile"] = keyFile;
@@ -147,7 +136,7 @@ public sealed class PostgresEngineTests : IDisposable
         File.SetUnixFileMode(other, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _bin.Environment["Encryption__KeyFile"] = other;
         var before = Database.Dump();
-        AssertOneLine(_bin.RunWithInput("comfyui-ffffffffffffffffffffffffffffffff\n", "credential", "set", Team), "is not the one");
+        _bin.RunWithInput("comfyui-ffffffffffffffffffffffffffffffff\n", "credential", "set", Team).AssertOneError("is not the one");
         Assert.Equal(before, Database.Dump());
     }
 
@@ -174,7 +163,7 @@ public sealed class PostgresEngineTests : IDisposable
         var ready = await client.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.Contains("version 99", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        AssertOneLine(_bin.Run("migrate"), "newer than this binary's");
+        _bin.Run("migrate").AssertOneError("newer than this binary's");
     }
 
     [Fact]
@@ -299,7 +288,7 @@ public sealed class PostgresEngineTests : IDisposable
         File.WriteAllText(otherKey, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
         File.SetUnixFileMode(otherKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _bin.Environment["Encryption__KeyFile"] = otherKey;
-        AssertOneLine(_bin.Run("import", "--from-sqlite", sqlite.DatabasePath), "is not the one");
+        _bin.Run("import", "--from-sqlite", sqlite.DatabasePath).AssertOneError("is not the one");
         Assert.Equal(false, Database.Scalar("SELECT to_regclass('teams') IS NOT NULL;"));
 
         // Under the source's own key (its development key file), everything moves.
@@ -325,7 +314,7 @@ public sealed class PostgresEngineTests : IDisposable
         }
 
         // Once is all: the target holds data now. New rows continue after the imported ones.
-        AssertOneLine(_bin.Run("import", "--from-sqlite", sqlite.DatabasePath), "already holds data");
+        _bin.Run("import", "--from-sqlite", sqlite.DatabasePath).AssertOneError("already holds data");
         _bin.Ok("key", "create", Team, "--kind", "sk");
         _bin.OkWithInput(ServiceFactory.ComfyKey + "\n", "credential", "set", Team);
         Assert.Equal(5L, Database.Scalar("SELECT count(*) FROM credential_audit;"));
@@ -337,10 +326,10 @@ public sealed class PostgresEngineTests : IDisposable
         using var sqlite = NativeBinary.WithPostgres(onPostgres: false);
         sqlite.Ok("migrate");
         var result = sqlite.RunExactly(null, "import", "--from-sqlite", sqlite.DatabasePath, "--db", Path.Combine(sqlite.Folder, "target.db"));
-        AssertOneLine(result, "set Database:Engine=postgres");
+        result.AssertOneError("set Database:Engine=postgres");
         using var defaultBuild = new NativeBinary(NativeBinary.DefaultPath);
-        AssertOneLine(defaultBuild.RunExactly(null, "import", "--from-sqlite", sqlite.DatabasePath, "--db", Path.Combine(sqlite.Folder, "target.db")), "-p:Postgres=true");
-        AssertOneLine(_bin.Run("import", "--from-sqlite", Path.Combine(sqlite.Folder, "missing.db")), "does not exist");
+        defaultBuild.RunExactly(null, "import", "--from-sqlite", sqlite.DatabasePath, "--db", Path.Combine(sqlite.Folder, "target.db")).AssertOneError("-p:Postgres=true");
+        _bin.Run("import", "--from-sqlite", Path.Combine(sqlite.Folder, "missing.db")).AssertOneError("does not exist");
     }
 
     /// <summary>A proxy in front of the fixture's server, and the service pointed at it (with these connection settings).</summary>

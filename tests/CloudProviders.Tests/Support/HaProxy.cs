@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 
 namespace CloudProviders.Tests.Support;
 
@@ -8,21 +7,17 @@ namespace CloudProviders.Tests.Support;
 /// given loopback ports, configured as docs/operations.md says a fleet's balancer should be: an
 /// active health check on <c>/readyz</c> every 100 ms, a server taken out after two failed checks
 /// and put back after two passed ones, no request tried again elsewhere (as a Kubernetes Service
-/// does not: only the instances' drain keeps a request from an instance that stopped), and, when no server is ready (the shared database is down), requests still sent to the live
-/// ones, which answer 503 with <c>Retry-After</c> themselves.
+/// does not: only the instances' drain keeps a request from an instance that stopped), and, when
+/// no server is ready (the shared database is down), requests still sent to the live ones, which
+/// answer 503 with <c>Retry-After</c> themselves.
 /// </summary>
-internal sealed class HaProxy : IDisposable
+internal sealed class HaProxy : ServerProcess
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("cloud-providers-haproxy.").FullName;
-    private readonly Process _process;
-    private readonly System.Text.StringBuilder _log = new();
-
-    public HaProxy(IReadOnlyList<int> serverPorts)
+    public HaProxy(IReadOnlyList<int> serverPorts) : base("haproxy")
     {
-        Port = NativeBinary.FreePort();
         var servers = string.Join("\n", serverPorts.Select((port, i) => $"    server s{i} 127.0.0.1:{port} check"));
         var check = "    default-server inter 100ms fall 2 rise 2";
-        var config = Path.Combine(_folder, "haproxy.cfg");
+        var config = Path.Combine(Folder, "haproxy.cfg");
         File.WriteAllText(config, $$"""
             global
                 maxconn 1000
@@ -54,56 +49,8 @@ internal sealed class HaProxy : IDisposable
             {{servers}}
 
             """);
-        _process = Process.Start(new ProcessStartInfo("haproxy", ["-f", config, "-db"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-        _process.OutputDataReceived += (_, e) => { lock (_log) { _log.AppendLine(e.Data); } };
-        _process.ErrorDataReceived += (_, e) => { lock (_log) { _log.AppendLine(e.Data); } };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        var clock = Stopwatch.StartNew();
-        while (!Accepts())
-        {
-            if (_process.HasExited || clock.Elapsed > TimeSpan.FromSeconds(15))
-            {
-                throw new InvalidOperationException($"HAProxy did not start: {Log}");
-            }
-            Thread.Sleep(20);
-        }
+        Start(new ProcessStartInfo("haproxy", ["-f", config, "-db"]));
     }
-
-    public int Port { get; }
 
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
-
-    /// <summary>What HAProxy said: its warnings, and each server's state changes.</summary>
-    public string Log { get { lock (_log) { return _log.ToString(); } } }
-
-    private bool Accepts()
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect("127.0.0.1", Port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(5000);
-        }
-        _process.Dispose();
-        Directory.Delete(_folder, recursive: true);
-    }
 }

@@ -82,7 +82,28 @@ public sealed class NativeBinary : IDisposable
             : throw new FileNotFoundException($"No published binary at {path}. Run `bash tests/run.sh`, which publishes it first.");
     }
 
-    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        /// <summary>An operator's mistake as the service tells it: one printable line, <c>error: ...</c>, no exception, type name or stack trace anywhere in the output.</summary>
+        public string OneErrorLine()
+        {
+            var line = Assert.Single(Stderr.TrimEnd('\n').Split('\n'));
+            Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("Exception", Stderr + Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("System.", Stderr + Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("SQLite Error", Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", Stderr + Stdout, StringComparison.Ordinal);
+            Assert.True(line.All(c => c >= ' ' && c != '\u007f'), $"not printable: {line}");
+            return line;
+        }
+
+        /// <summary>Exit code 1 and one error line that says this.</summary>
+        public void AssertOneError(string says)
+        {
+            Assert.Equal(1, ExitCode);
+            Assert.Contains(says, OneErrorLine(), StringComparison.Ordinal);
+        }
+    }
 
     /// <summary>Runs one command to completion, pointed at this fixture's database.</summary>
     public Result RunWithInput(string? stdin, params string[] args) => RunExactly(stdin, [.. args, .. DatabaseArguments]);
@@ -134,6 +155,15 @@ public sealed class NativeBinary : IDisposable
 
     /// <summary>Runs a command that must succeed and returns its stdout.</summary>
     public string Ok(params string[] args) => OkWithInput(null, args);
+
+    /// <summary>A team with its owner (<see cref="TestUsers.Owner"/>) and the test's ComfyUI key stored, through the command line; returns a new sk key of the team.</summary>
+    public string SeedTeam(string team)
+    {
+        Ok("team", "add", team);
+        Ok("member", "add", team, TestUsers.Owner, "--role", "owner");
+        OkWithInput(ServiceFactory.ComfyKey + "\n", "credential", "set", team);
+        return Ok("key", "create", team, "--kind", "sk").TrimEnd('\n');
+    }
 
     public string OkWithInput(string? stdin, params string[] args)
     {
