@@ -23,6 +23,28 @@ public sealed class KeyUseTests : IDisposable
 
     public void Dispose() => _app.Dispose();
 
+    /// <summary>
+    /// The watch's number once it holds still: on PostgreSQL the fixture's own writes come back
+    /// as notifications a little after their commits, and each moves it. One that never holds
+    /// still (a watch that hears nothing, and so trusts nothing) fails the test.
+    /// </summary>
+    private static async Task<long> Settled(IChangeWatch watch)
+    {
+        var last = watch.CheckForChanges();
+        for (var attempt = 0; attempt < 25; attempt++)
+        {
+            await Task.Delay(200);
+            var now = watch.CheckForChanges();
+            if (now == last)
+            {
+                return now;
+            }
+            last = now;
+        }
+        Assert.Fail("The change watch's number never held still for 200 ms.");
+        return last;
+    }
+
     private ApiKeyInfo Listed(string key) => _app.Get<ApiKeyStore>().List(ServiceFactory.TeamA).Single(k => k.Prefix == key[..12]);
 
     private async Task Use(string key)
@@ -73,7 +95,7 @@ public sealed class KeyUseTests : IDisposable
         var key = _app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk);
         await Use(key);
         var watch = _app.Get<IChangeWatch>();
-        var before = watch.CheckForChanges();
+        var before = await Settled(watch);
         Assert.Equal(1, _app.Get<KeyUses>().Flush());
         // Long enough for another instance's notification to arrive, were there one.
         await Task.Delay(TimeSpan.FromMilliseconds(500));
