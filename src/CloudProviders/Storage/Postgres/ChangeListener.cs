@@ -52,43 +52,42 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
         {
             return false;
         }
+        bool listening;
         try
         {
-            Listen(connection);
-        }
-        catch (PostgresException refused) when (IsUnsupported(refused))
-        {
-            Refused(refused);
-            _first.TrySetResult(null);
-            return false;
+            listening = TryListen(connection);
         }
         catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
         {
             // Lost as soon as migrated: the loop connects by itself.
-            _first.TrySetResult(null);
-            return false;
+            listening = false;
         }
-        _first.TrySetResult(connection);
-        return true;
+        _first.TrySetResult(listening ? connection : null);
+        return listening;
     }
 
-    private void Listen(NpgsqlConnection connection)
+    /// <summary>
+    /// <c>LISTEN</c> on the connection; false when the server does not support it, which is said
+    /// once, and then asking again would not change the answer: nothing is ever cached.
+    /// </summary>
+    private bool TryListen(NpgsqlConnection connection)
     {
         connection.Notification += (_, _) => Interlocked.Increment(ref _generation);
-        using (var listen = new NpgsqlCommand($"LISTEN {PostgresDatabase.Channel};", connection))
+        try
         {
+            using var listen = new NpgsqlCommand($"LISTEN {PostgresDatabase.Channel};", connection);
             listen.ExecuteNonQuery();
+        }
+        catch (PostgresException refused) when (IsUnsupported(refused))
+        {
+            _unsupported = true;
+            _warn($"{_database.Name} does not support LISTEN (SQLSTATE {refused.SqlState}), so no instance hears another's changes: every request reads the database, exact but without caches.");
+            return false;
         }
         // Every commit from here on is heard; anything cached before may be stale.
         Interlocked.Increment(ref _generation);
         _listening = true;
-    }
-
-    /// <summary>Asking again would not change the answer: said once, and nothing is ever cached.</summary>
-    private void Refused(PostgresException refused)
-    {
-        _unsupported = true;
-        _warn($"{_database.Name} does not support LISTEN (SQLSTATE {refused.SqlState}), so no instance hears another's changes: every request reads the database, exact but without caches.");
+        return true;
     }
 
     private async Task ListenAsync()
@@ -110,17 +109,9 @@ internal sealed class ChangeListener : IChangeWatch, IDisposable
             try
             {
                 await using var connection = adopted ?? await _database.OpenListenerAsync(_stopping.Token);
-                if (adopted is null)
+                if (adopted is null && !TryListen(connection))
                 {
-                    try
-                    {
-                        Listen(connection);
-                    }
-                    catch (PostgresException refused) when (IsUnsupported(refused))
-                    {
-                        Refused(refused);
-                        return;
-                    }
+                    return;
                 }
                 adopted = null;
                 retry = Backoff.First;

@@ -58,26 +58,19 @@ internal sealed class PostgresDatabase : Database, IDisposable
     public static PostgresDatabase Create(string connectionString, string? listenConnectionString, string? passwordFile, Action<string> warn)
     {
         var password = passwordFile is null ? null : SecretFile.Read(passwordFile, "Database:PasswordFile", warn).TrimEnd('\r', '\n');
-        var pool = Read("Database:ConnectionString", connectionString, password);
-        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (!Sets(given, "Maximum Pool Size", "MaxPoolSize", "Max Pool Size"))
-        {
-            pool.MaxPoolSize = DefaultMaxPoolSize;
-        }
+        var pool = Read("Database:ConnectionString", connectionString, password, pooled: true);
         var name = $"the PostgreSQL database {pool.Database ?? pool.Username} on {pool.Host}:{pool.Port}";
 
         // Connections held for a purpose, outside the pool: the listener's for as long as the
         // process runs, so that it never takes a request's place; the migrations' for their
         // transaction. Both need the server itself (a session of their own), never a pooler's.
-        var direct = listenConnectionString is null ? pool : Read("Database:ListenConnectionString", listenConnectionString, password);
+        var direct = listenConnectionString is null ? pool : Read("Database:ListenConnectionString", listenConnectionString, password, pooled: false);
         direct = new NpgsqlConnectionStringBuilder(direct.ConnectionString) { Pooling = false };
-        ThreadPool.GetMinThreads(out var workers, out var completions);
-        ThreadPool.SetMinThreads(Math.Max(workers, Environment.ProcessorCount + WaitingRequests), completions);
         return new PostgresDatabase(Build(pool.ConnectionString), Build(direct.ConnectionString), name, warn);
     }
 
-    /// <summary>One connection string, held to the same rules whatever it is for.</summary>
-    private static NpgsqlConnectionStringBuilder Read(string key, string connectionString, string? password)
+    /// <summary>One connection string, held to the same rules whatever it is for; the pool's gets the default pool size.</summary>
+    private static NpgsqlConnectionStringBuilder Read(string key, string connectionString, string? password, bool pooled)
     {
         NpgsqlConnectionStringBuilder settings;
         try
@@ -110,6 +103,10 @@ internal sealed class PostgresDatabase : Database, IDisposable
         if (!Sets(given, "Command Timeout", "CommandTimeout"))
         {
             settings.CommandTimeout = DefaultCommandTimeoutSeconds;
+        }
+        if (pooled && !Sets(given, "Maximum Pool Size", "MaxPoolSize", "Max Pool Size"))
+        {
+            settings.MaxPoolSize = DefaultMaxPoolSize;
         }
         settings.ApplicationName ??= "cloud-providers";
         return settings;
@@ -211,12 +208,16 @@ internal sealed class PostgresDatabase : Database, IDisposable
     public override int ReadVersion(DbConnection connection, DbTransaction? transaction = null) =>
         PostgresSchema.ReadVersion(connection, transaction);
 
-    public override IChangeWatch WatchChanges(TimeProvider time) => _changes = new ChangeListener(this, _warn);
+    /// <summary>Only a serving process watches: it is the one whose requests wait on the database (<see cref="WaitingRequests"/>).</summary>
+    public override IChangeWatch WatchChanges(TimeProvider time)
+    {
+        ThreadPool.GetMinThreads(out var workers, out var completions);
+        ThreadPool.SetMinThreads(Math.Max(workers, Environment.ProcessorCount + WaitingRequests), completions);
+        return _changes = new ChangeListener(this, _warn);
+    }
 
     /// <summary>A connection of its own to the server, outside the pool, for <c>LISTEN</c>.</summary>
     internal ValueTask<NpgsqlConnection> OpenListenerAsync(CancellationToken cancellation) => _direct.OpenConnectionAsync(cancellation);
-
-
 
     public void Dispose()
     {
