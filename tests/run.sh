@@ -40,6 +40,7 @@ require "the API description's checks, with independent tools from npm" nodejs n
 # kubectl comes with the machine image; Debian's own is the fallback (its kustomize is older).
 require "rendering the Kubernetes manifests (kubectl kustomize)" kubernetes-client -- kubectl
 require "checking the systemd unit (systemd-analyze)" systemd -- systemd-analyze
+require "counting a start's page faults (perf)" linux-perf -- perf
 require "the fleet's tests (a pooler and a load balancer in front of PostgreSQL)" pgbouncer haproxy -- pgbouncer haproxy
 
 # The AOT publishes must be free of warnings (trim and AOT warnings are errors in the project too):
