@@ -1,15 +1,22 @@
 using System.Buffers.Binary;
+using System.Collections;
 using System.Diagnostics;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using CloudProviders.Domain;
+using CloudProviders.Storage;
 using CloudProviders.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudProviders.Tests.Native;
 
 /// <summary>
-/// NativeStartup.c, linked into the Linux executable: before the runtime starts, the executable's
-/// zero-filled data (into which the runtime writes its type and method data at every start) is
-/// populated in one system call rather than faulted in a page at a time.
+/// The start-up work that <c>NativeStartup.props</c> takes off the executable: the zero-filled data
+/// populated in one system call (<c>NativeStartup.c</c>), and the generic types the container
+/// makes at start compiled ahead of time (<c>NativeStartup.rd.xml</c>).
 /// </summary>
-public sealed class NativeStartupTests
+[Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
+public sealed partial class NativeStartupTests
 {
     private const int PageSize = 4096;
 
@@ -24,6 +31,88 @@ public sealed class NativeStartupTests
         var faults = PageFaults(NativeBinary.DefaultPath, "--version");
         Assert.True(faults < zeroFilled, $"--version took {faults} page faults; the zero-filled data has {zeroFilled} pages");
     }
+
+    [Fact]
+    public async Task The_generic_types_the_container_makes_up_to_the_first_answer_are_the_ones_compiled_ahead()
+    {
+        var made = await GenericTypesMadeUpToTheFirstAnswer();
+        // The host, Kestrel and routing make some at every start: a test that found none would see nothing.
+        Assert.Contains("Microsoft.Extensions.Options.OptionsFactory`1[[Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions,Microsoft.AspNetCore.Server.Kestrel.Core]]", made);
+
+        var listed = ListedTypes().Select(m => m.Groups["type"].Value).ToHashSet();
+        Assert.True(made.SetEquals(listed),
+            "NativeStartup.rd.xml does not match the generic types the container makes at start. " +
+            $"Missing: {string.Join(", ", made.Except(listed))}. Not made any more: {string.Join(", ", listed.Except(made))}.");
+    }
+
+    /// <summary>
+    /// The real app on Kestrel (on the JIT, where the container's call sites can be read), started
+    /// and asked for a status with an <c>sk-</c> key, as the benchmark's cold start is; then every
+    /// service the container built from an open generic registration, by its implementation type.
+    /// </summary>
+    private static async Task<HashSet<string>> GenericTypesMadeUpToTheFirstAnswer()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "cloud-providers-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var app = App.Build([
+            $"--Database:Path={Path.Combine(folder, "start.db")}",
+            $"--Encryption:Key={Convert.ToBase64String(new byte[32])}",
+            $"--Jwt:Issuer={TestKeys.Issuer}",
+            $"--Jwt:Audience={TestKeys.Audience}",
+            $"--Jwt:SigningKey={TestKeys.Secret}",
+            "--urls=http://127.0.0.1:0",
+        ]);
+        try
+        {
+            App.Initialize(app.Services);
+            var team = Guid.NewGuid();
+            app.Services.GetRequiredService<TeamStore>().AddTeam(team, "start");
+            var key = app.Services.GetRequiredService<ApiKeyStore>().Create(team, ApiKeyKind.Sk, null, null)!;
+            app.Services.GetRequiredService<CredentialStore>().Set(team, Provider.ComfyCloud, ServiceFactory.ComfyKey, cloudFallback: false, Actor.Cli);
+            await app.StartAsync();
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync(HttpAssert.StatusPath)).StatusCode);
+            return MadeFromOpenGenerics(app.Services);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>The container's call-site cache, read by reflection: it has no public view of what it built.</summary>
+    private static HashSet<string> MadeFromOpenGenerics(IServiceProvider services)
+    {
+        const BindingFlags Any = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
+        var factory = services.GetType().GetProperty("CallSiteFactory", Any)?.GetValue(services)
+            ?? throw new InvalidOperationException("The container's CallSiteFactory is not where it was: update this test for the new version.");
+        var cache = factory.GetType().GetField("_callSiteCache", Any)?.GetValue(factory) as IDictionary
+            ?? throw new InvalidOperationException("The container's call-site cache is not where it was: update this test for the new version.");
+        var made = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var callSite in cache.Values)
+        {
+            if (callSite!.GetType().Name == "ConstructorCallSite"
+                && callSite.GetType().GetProperty("ImplementationType", Any)?.GetValue(callSite) is Type { IsConstructedGenericType: true } type)
+            {
+                made.Add(RdXmlName(type));
+            }
+        }
+        return made;
+    }
+
+    /// <summary>A type's name as the runtime directives spell it: generic arguments as [[name,assembly]].</summary>
+    private static string RdXmlName(Type type) => type.IsConstructedGenericType
+        ? $"{type.GetGenericTypeDefinition().FullName}[{string.Join(",", type.GetGenericArguments().Select(a => $"[{RdXmlName(a)},{a.Assembly.GetName().Name}]"))}]"
+        : type.FullName!;
+
+    private static MatchCollection ListedTypes() =>
+        TypeEntry().Matches(File.ReadAllText(Path.Combine(Repository.Root, "NativeStartup.rd.xml")));
+
+    [GeneratedRegex("<Type Name=\"(?<type>[^\"]+)\"")]
+    private static partial Regex TypeEntry();
 
     /// <summary>The pages of the executable's writable segments that the file does not hold (its .bss and .hydrated data), from its ELF program headers.</summary>
     private static long ZeroFilledPages(string path)
