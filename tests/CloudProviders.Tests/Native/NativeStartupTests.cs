@@ -46,28 +46,22 @@ public sealed partial class NativeStartupTests
     }
 
     /// <summary>
-    /// The real app on Kestrel (on the JIT, where the container's call sites can be read), started
-    /// and asked for a status with an <c>sk-</c> key, as the benchmark's cold start is; then every
+    /// The real app on Kestrel with the in-process tests' settings (on the JIT, where the container's
+    /// call sites can be read), started and asked for a status with an <c>sk-</c> key, as the
+    /// benchmark's cold start is; its database checked for secrets when the settings go. Then every
     /// service the container built from an open generic registration, by its implementation type.
     /// </summary>
     private static async Task<HashSet<string>> GenericTypesMadeUpToTheFirstAnswer()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "cloud-providers-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        var app = App.Build([
-            $"--Database:Path={Path.Combine(folder, "start.db")}",
-            $"--Encryption:Key={Convert.ToBase64String(new byte[32])}",
-            $"--Jwt:Issuer={TestKeys.Issuer}",
-            $"--Jwt:Audience={TestKeys.Audience}",
-            $"--Jwt:SigningKey={TestKeys.Secret}",
-            "--urls=http://127.0.0.1:0",
-        ]);
+        using var settings = new ServiceFactory();
+        var app = App.Build([.. settings.Arguments, "--urls=http://127.0.0.1:0"]);
         try
         {
             App.Initialize(app.Services);
             var team = Guid.NewGuid();
             app.Services.GetRequiredService<TeamStore>().AddTeam(team, "start");
             var key = app.Services.GetRequiredService<ApiKeyStore>().Create(team, ApiKeyKind.Sk, null, null)!;
+            SecretLedger.Record(key);
             app.Services.GetRequiredService<CredentialStore>().Set(team, Provider.ComfyCloud, ServiceFactory.ComfyKey, cloudFallback: false, Actor.Cli);
             await app.StartAsync();
             using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
@@ -79,7 +73,6 @@ public sealed partial class NativeStartupTests
         {
             await app.StopAsync();
             await app.DisposeAsync();
-            Directory.Delete(folder, recursive: true);
         }
     }
 

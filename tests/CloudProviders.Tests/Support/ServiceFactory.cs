@@ -83,6 +83,9 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
 
     internal T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
+    /// <summary>The same settings as command-line arguments (<c>--Key=value</c>), for the real host that <see cref="App.Build"/> makes rather than the test server.</summary>
+    internal string[] Arguments => [.. _settings.Where(s => s.Value is not null).Select(s => $"--{s.Key}={s.Value}")];
+
     /// <summary>Team A with its <see cref="TestUsers"/> (owner, admin, member, viewer), and its credential; team B with its owner.</summary>
     internal void SeedTeamA(bool withCredential = true)
     {
