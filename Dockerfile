@@ -7,7 +7,7 @@ ARG POSTGRES=false
 FROM mcr.microsoft.com/dotnet/sdk:10.0-noble-aot AS build
 ARG POSTGRES
 WORKDIR /src
-COPY global.json Directory.Build.props Directory.Packages.props NativeStartup.props NativeStartup.c NativeStartup.rd.xml .editorconfig ./
+COPY global.json Directory.Build.props Directory.Packages.props NativeStartup.props NativeStartup.c NativeStartup.rd.xml NativeStartup.order .editorconfig ./
 COPY src/CloudProviders/CloudProviders.csproj src/CloudProviders/
 RUN dotnet restore src/CloudProviders -r linux-x64 -p:Postgres=${POSTGRES}
 COPY src/ src/

@@ -12,8 +12,9 @@ namespace CloudProviders.Tests.Native;
 
 /// <summary>
 /// The start-up work that <c>NativeStartup.props</c> takes off the executable: the zero-filled data
-/// populated in one system call (<c>NativeStartup.c</c>), and the generic types the container
-/// makes at start compiled ahead of time (<c>NativeStartup.rd.xml</c>).
+/// populated in one system call (<c>NativeStartup.c</c>), the generic types the container makes at
+/// start compiled ahead of time (<c>NativeStartup.rd.xml</c>), and the managed code laid out in the
+/// order start-up runs it (<c>NativeStartup.order</c>).
 /// </summary>
 [Trait(TestEngine.Trait, TestEngine.SqliteOnly)]
 public sealed partial class NativeStartupTests
@@ -30,6 +31,36 @@ public sealed partial class NativeStartupTests
         // Each of those pages is written at start; faulted one by one, they alone would be more.
         var faults = PageFaults(NativeBinary.DefaultPath, "--version");
         Assert.True(faults < zeroFilled, $"--version took {faults} page faults; the zero-filled data has {zeroFilled} pages");
+    }
+
+    [Fact]
+    public async Task The_code_a_start_runs_up_to_the_first_answer_lies_together()
+    {
+        var (codeAddress, codeSize) = Section(NativeBinary.DefaultPath, "__managedcode");
+        var codePages = codeSize / PageSize;
+        // Megabytes of managed code: a test that found a few pages would tell nothing.
+        Assert.True(codePages > 512, $"{codePages} pages of managed code");
+
+        using var bin = new NativeBinary(NativeBinary.DefaultPath);
+        var sk = bin.SeedTeam(Guid.NewGuid().ToString());
+        var server = await bin.ServeAsync();
+        try
+        {
+            using var client = server.Client(sk);
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync(HttpAssert.StatusPath)).StatusCode);
+
+            // The kernel maps the pages around each page a process touches (fault-around), so code
+            // spread over the image makes nearly all of it resident; laid out in the order start-up
+            // runs it, the pages a start maps are the few it runs, and the rest stay on disk.
+            var resident = ResidentPages(server.Process.Id, NativeBinary.DefaultPath, codeAddress, codePages);
+            Assert.True(resident * 2 < codePages,
+                $"{resident} of the {codePages} pages of managed code are resident after the first answer: more than half. " +
+                "NativeStartup.order no longer matches what start-up runs; write it again with `bash bench/startup-order.sh`.");
+        }
+        finally
+        {
+            await server.StopAsync();
+        }
     }
 
     [Fact]
@@ -132,6 +163,53 @@ public sealed partial class NativeStartupTests
             pages += Math.Max(0, end - start);
         }
         return pages;
+    }
+
+    /// <summary>A section's address and size, from the executable's ELF section headers.</summary>
+    private static (long Address, long Size) Section(string path, string name)
+    {
+        var image = File.ReadAllBytes(path);
+        var headers = (long)BinaryPrimitives.ReadUInt64LittleEndian(image.AsSpan(0x28));
+        var size = BinaryPrimitives.ReadUInt16LittleEndian(image.AsSpan(0x3A));
+        var count = BinaryPrimitives.ReadUInt16LittleEndian(image.AsSpan(0x3C));
+        var names = image.AsSpan((int)(headers + (BinaryPrimitives.ReadUInt16LittleEndian(image.AsSpan(0x3E)) * size)), size);
+        var strings = (int)BinaryPrimitives.ReadUInt64LittleEndian(names[24..]);
+        for (var i = 0; i < count; i++)
+        {
+            var header = image.AsSpan((int)(headers + (i * size)), size);
+            var start = strings + (int)BinaryPrimitives.ReadUInt32LittleEndian(header);
+            var end = Array.IndexOf(image, (byte)0, start);
+            if (System.Text.Encoding.ASCII.GetString(image, start, end - start) == name)
+            {
+                return ((long)BinaryPrimitives.ReadUInt64LittleEndian(header[16..]), (long)BinaryPrimitives.ReadUInt64LittleEndian(header[32..]));
+            }
+        }
+        throw new InvalidOperationException($"{path} has no {name} section");
+    }
+
+    /// <summary>
+    /// How many of the pages from the address (in the executable's terms) are mapped in the
+    /// process: /proc/PID/pagemap's present bit, at the executable's load address from /proc/PID/maps.
+    /// </summary>
+    private static long ResidentPages(int pid, string executable, long address, long pages)
+    {
+        var name = "/" + Path.GetFileName(executable);
+        var mapping = File.ReadLines($"/proc/{pid}/maps")
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .First(fields => fields.Length >= 6 && fields[5].EndsWith(name, StringComparison.Ordinal) && fields[2] == "00000000");
+        var loadAddress = Convert.ToInt64(mapping[0][..mapping[0].IndexOf('-', StringComparison.Ordinal)], 16);
+        var entries = new byte[pages * 8];
+        using (var pagemap = File.OpenRead($"/proc/{pid}/pagemap"))
+        {
+            pagemap.Position = (loadAddress + address) / PageSize * 8;
+            pagemap.ReadExactly(entries);
+        }
+        long resident = 0;
+        for (var i = 0; i < pages; i++)
+        {
+            resident += (long)(BinaryPrimitives.ReadUInt64LittleEndian(entries.AsSpan(i * 8)) >> 63);
+        }
+        return resident;
     }
 
     /// <summary>
