@@ -105,15 +105,13 @@ internal sealed partial class KeyUses(Database database, TimeProvider time, ILog
     private async Task FlushEveryIntervalAsync(CancellationToken stopping)
     {
         using var timer = new PeriodicTimer(FlushInterval, time);
-        try
+        // Stopping disposes the timer, which ends the wait with false. A cancelled wait would end
+        // in an exception whose stack trace the timer sets, and setting one formats it at once:
+        // the runtime looks up and sorts the names of every method in the executable, at every stop.
+        using var stop = stopping.Register(timer.Dispose);
+        while (await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
-            {
-                TryFlush();
-            }
-        }
-        catch (OperationCanceledException)
-        {
+            TryFlush();
         }
     }
 
