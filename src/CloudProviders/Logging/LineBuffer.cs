@@ -27,8 +27,10 @@ internal sealed class LineBuffer : IDisposable
     private readonly Lock _appending = new();
     private readonly Lock _writing = new();
     private readonly Timer _timer;
-    private ArrayBufferWriter<byte> _gathering = new(BatchBytes * 2);
-    private ArrayBufferWriter<byte> _spare = new(BatchBytes * 2);
+    // Both start small and grow to the batches the load makes, once: a start writes a few lines,
+    // and buffers sized for a full batch would be most of what it allocates for its log.
+    private ArrayBufferWriter<byte> _gathering = new();
+    private ArrayBufferWriter<byte> _spare = new();
     private bool _flushQueued;
     private long _dropped;
     private bool _disposed;
