@@ -98,8 +98,9 @@ def stop(process):
         process.wait()
 
 
-def cold_start_ms(binary, env, token, command=None):
-    """From exec to the first 200 on the status endpoint, retrying the connection every 0.5 ms."""
+def cold_start_ms(binary, env, token, command=None, at_answer=None):
+    """From exec to the first 200 on the status endpoint, retrying the connection every 0.5 ms;
+    at_answer(pid), if given, runs once the 200 is in, before the server stops."""
     port = free_port()
     began = time.perf_counter()
     process = start(binary, env, port, command=command)
@@ -108,7 +109,10 @@ def cold_start_ms(binary, env, token, command=None):
         while time.perf_counter() < deadline:
             try:
                 if get(port, STATUS, token) == 200:
-                    return (time.perf_counter() - began) * 1000
+                    elapsed = (time.perf_counter() - began) * 1000
+                    if at_answer:
+                        at_answer(process.pid)
+                    return elapsed
             except OSError:
                 pass
             time.sleep(0.0005)
