@@ -74,6 +74,26 @@ def get(port, path, token=None, timeout=5.0):
     return int(head.split(b" ", 2)[1])
 
 
+def serve_under_callgrind(binary, env, out, path, token=None, options=()):
+    """The server under Valgrind's callgrind (its dumps named after OUT), once it answers a GET of
+    PATH (within 180 s): (process, port, that answer's status). The caller kills it."""
+    port = free_port()
+    server = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *options,
+                               binary, "serve", "--urls", f"http://127.0.0.1:{port}"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    while True:
+        try:
+            return server, port, get(port, path, token)
+        except OSError:
+            pass
+        if time.time() > deadline:
+            server.kill()
+            server.wait()
+            sys.exit(f"{binary} did not start under valgrind within 180 s")
+        time.sleep(0.1)
+
+
 def allocated_bytes(port):
     """The bytes the server has allocated so far, from its own /metrics."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:

@@ -14,10 +14,9 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import COMFY_KEY, STATUS, TEAM, cli, env_for, free_port, get, jwt, wrk  # noqa: E402
+from bench import COMFY_KEY, STATUS, TEAM, cli, env_for, jwt, serve_under_callgrind, wrk  # noqa: E402
 
 OWN_CODE = "cloud_providers_CloudProviders_"
 
@@ -54,21 +53,8 @@ def measure(binary, env, path, token, team, seconds, work):
     out = os.path.join(work, f"callgrind.{os.path.basename(os.path.dirname(binary))}.{path.strip('/').replace('/', '_')}")
     for stale in glob.glob(out + "*"):
         os.remove(stale)
-    port = free_port()
-    server = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                               binary, "serve", "--urls", f"http://127.0.0.1:{port}"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, port, _ = serve_under_callgrind(binary, env, out, path)  # any answer will do: the server is listening
     try:
-        deadline = time.time() + 180
-        while True:
-            try:
-                get(port, path)  # any answer will do: the server is listening
-                break
-            except OSError:
-                pass
-            if time.time() > deadline:
-                sys.exit(f"{binary} did not start under valgrind within 180 s")
-            time.sleep(0.2)
         wrk(port, path, token, 5, connections=16, team=team)
         subprocess.run(["callgrind_control", "-z", str(server.pid)], capture_output=True, check=True)
         served = wrk(port, path, token, seconds, connections=16, team=team)[3]

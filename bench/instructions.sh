@@ -6,16 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v valgrind >/dev/null || missing+=(valgrind)
-command -v clang >/dev/null || missing+=(clang)
-[ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
-command -v python3 >/dev/null || missing+=(python3)
-command -v taskset >/dev/null || missing+=(util-linux)
 source bench/install.sh
 source bench/symbols.sh
-install_missing "Counting instructions" "${missing[@]}"
+install_valgrind_tools "Counting instructions"
 
 out=artifacts/instructions
 rm -rf "$out"

@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import COMFY_KEY, STATUS, TEAM, cli, env_for, floods, free_port, get, jwt, wrk  # noqa: E402
+from bench import COMFY_KEY, STATUS, TEAM, cli, env_for, floods, jwt, serve_under_callgrind, wrk  # noqa: E402
 
 HEADER = """\
 # The order of the executable's managed code: the methods a start runs up to the first answer,
@@ -76,21 +76,10 @@ def main():
     cli(args.service, env, "credential", "set", TEAM, stdin=COMFY_KEY + "\n")
 
     out = os.path.abspath(os.path.join(args.work, "callgrind.order"))
-    port = free_port()
-    server = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--compress-strings=no",
-                               "--demangle=no", args.service, "serve", "--urls", f"http://127.0.0.1:{port}"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, port, status = serve_under_callgrind(args.service, env, out, STATUS, sk, ("--compress-strings=no", "--demangle=no"))
     try:
-        deadline = time.time() + 180
-        while True:
-            try:
-                if get(port, STATUS, sk) == 200:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline:
-                sys.exit(f"{args.service} did not answer 200 under valgrind within 180 s")
-            time.sleep(0.1)
+        if status != 200:
+            sys.exit(f"{args.service} answered {status} to the first status request, not 200")
         started = functions_run(dump(server, out))
         print("Start-up traced; the benchmark's load and floods...", file=sys.stderr)
         token = jwt("alice")
