@@ -311,16 +311,28 @@ public sealed class NativeBinary : IDisposable
         return Process.Start(info) ?? throw new InvalidOperationException("Could not start the binary.");
     }
 
+    private static readonly HashSet<int> s_handedOut = [];
+
     /// <summary>
     /// A port free now, below Linux's ephemeral range (32768 and up), from which the kernel hands
     /// out the ports of outgoing connections and of servers that bind port 0 (the ComfyUI Cloud
-    /// stand-in's): one of those could otherwise take it before the server binds it.
+    /// stand-in's): one of those could otherwise take it before the server binds it. Never the
+    /// same port twice in one run: servers started at once (a fleet of forty) would otherwise
+    /// draw the same one now and then, and while the one that loses the bind exits, the other
+    /// answers its readiness probe in its place.
     /// </summary>
     internal static int FreePort()
     {
         while (true)
         {
             var port = Random.Shared.Next(20_000, 32_768);
+            lock (s_handedOut)
+            {
+                if (!s_handedOut.Add(port))
+                {
+                    continue;
+                }
+            }
             try
             {
                 using var listener = new TcpListener(IPAddress.Loopback, port);
