@@ -5,6 +5,7 @@ ratios compare like with like on a noisy machine. Loopback only; every loop is b
 """
 import argparse
 import base64
+import glob
 import hashlib
 import hmac
 import json
@@ -92,6 +93,13 @@ def serve_under_callgrind(binary, env, out, path, token=None, options=()):
             server.wait()
             sys.exit(f"{binary} did not start under valgrind within 180 s")
         time.sleep(0.1)
+
+
+def callgrind_dump(server, out):
+    """Has the server under callgrind write its counts now (callgrind_control returns once they are
+    written) and returns that dump's file: OUT.1, OUT.2, ... in order."""
+    subprocess.run(["callgrind_control", "-d", str(server.pid)], capture_output=True, check=True)
+    return max(glob.glob(out + ".*"), key=lambda dump: int(dump.rsplit(".", 1)[1]))
 
 
 def allocated_bytes(port):

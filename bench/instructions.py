@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import COMFY_KEY, STATUS, TEAM, cli, env_for, jwt, serve_under_callgrind, wrk  # noqa: E402
+from bench import COMFY_KEY, STATUS, TEAM, callgrind_dump, cli, env_for, jwt, serve_under_callgrind, wrk  # noqa: E402
 
 OWN_CODE = "cloud_providers_CloudProviders_"
 
@@ -58,11 +58,10 @@ def measure(binary, env, path, token, team, seconds, work):
         wrk(port, path, token, 5, connections=16, team=team)
         subprocess.run(["callgrind_control", "-z", str(server.pid)], capture_output=True, check=True)
         served = wrk(port, path, token, seconds, connections=16, team=team)[3]
-        subprocess.run(["callgrind_control", "-d", str(server.pid)], capture_output=True, check=True)
+        dump = callgrind_dump(server, out)
     finally:
         server.kill()
         server.wait()
-    dump = max(glob.glob(out + ".*"), key=os.path.getmtime)
     with open(dump) as lines:
         total = next(int(line.split()[1]) for line in lines if line.startswith(("summary:", "totals:")))
     return total / served, {f: c / served for f, c in inclusive_costs(dump).items()}

@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import COMFY_KEY, STATUS, TEAM, cli, env_for, floods, jwt, serve_under_callgrind, wrk  # noqa: E402
+from bench import COMFY_KEY, STATUS, TEAM, callgrind_dump, cli, env_for, floods, jwt, serve_under_callgrind, wrk  # noqa: E402
 
 HEADER = """\
 # The order of the executable's managed code: the methods a start runs up to the first answer,
@@ -44,19 +44,6 @@ def functions_run(dump):
     return {line[3:].strip().split("'")[0] for line in open(dump) if line.startswith("fn=")}
 
 
-def dump(server, out):
-    before = set(os.listdir(os.path.dirname(out)))
-    subprocess.run(["callgrind_control", "-d", str(server.pid)], capture_output=True, check=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        written = sorted(set(os.listdir(os.path.dirname(out))) - before)
-        if written:
-            time.sleep(1)  # written in one go at the dump; a second for the writer to finish
-            return os.path.join(os.path.dirname(out), written[0])
-        time.sleep(0.2)
-    sys.exit("callgrind wrote no dump within 60 s")
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--service", required=True, help="the published service, with its symbol table")
@@ -80,7 +67,7 @@ def main():
     try:
         if status != 200:
             sys.exit(f"{args.service} answered {status} to the first status request, not 200")
-        started = functions_run(dump(server, out))
+        started = functions_run(callgrind_dump(server, out))
         print("Start-up traced; the benchmark's load and floods...", file=sys.stderr)
         token = jwt("alice")
         wrk(port, STATUS, sk, 3, connections=16)
@@ -88,7 +75,7 @@ def main():
         wrk(port, "/healthz", None, 2, connections=16)
         floods(port, token)
         time.sleep(2)
-        loaded = functions_run(dump(server, out))
+        loaded = functions_run(callgrind_dump(server, out))
     finally:
         server.kill()
         server.wait()
