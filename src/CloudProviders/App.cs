@@ -82,7 +82,8 @@ internal static partial class App
         var jwt = services.GetRequiredService<JwtValidator>();
         var database = services.GetRequiredService<Database>();
         // Watching first, so that changes are heard from the database's preparation on: on
-        // PostgreSQL the listener keeps the migrations' connection.
+        // PostgreSQL the listener keeps the migrations' connection; on SQLite the watch holds its
+        // own, opened before the preparation's.
         services.GetRequiredService<IChangeWatch>();
         if (database.ReadOnly)
         {

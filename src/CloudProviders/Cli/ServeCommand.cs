@@ -42,6 +42,12 @@ internal static class ServeCommand
         }
         catch (Exception e) when (Describe(e, app) is { } problem)
         {
+            if (app is not null)
+            {
+                // Nothing a refused start opened outlives it: with the change watch's connection
+                // closed, SQLite removes the -wal and -shm files the start's reads created.
+                await app.DisposeAsync();
+            }
             await Console.Error.WriteLineAsync($"error: {Printable.Escape(problem)}");
             return ExitCodes.Failed;
         }

@@ -74,7 +74,27 @@ internal sealed class SqliteDatabase : Database
 
     public override int Migrate() => Schema.Migrate(this);
 
-    public override IChangeWatch WatchChanges(TimeProvider time) => new ChangeWatch(this, time);
+    /// <summary>
+    /// The watch opens its connection now when the file exists. Its first open drops every pooled
+    /// connection (they may hold a file replaced before the watch looked), so opened before the
+    /// master key check and the migrations, it drops none, and the first request reads on theirs.
+    /// </summary>
+    public override IChangeWatch WatchChanges(TimeProvider time)
+    {
+        var watch = new ChangeWatch(this, time);
+        if (MayHoldData)
+        {
+            try
+            {
+                watch.CheckForChanges();
+            }
+            catch (SqliteException)
+            {
+                // Unreadable now: the first request tries again, and answers 503 if it still is.
+            }
+        }
+        return watch;
+    }
 
     public override int ReadVersion(DbConnection connection, DbTransaction? transaction = null) =>
         Schema.ReadVersion((SqliteConnection)connection, (SqliteTransaction?)transaction);

@@ -69,6 +69,49 @@ public sealed class ChangeDetectionTests : IDisposable
         await ReplaceAndReadAsync(app, clock);
     }
 
+    [Fact]
+    public void The_watch_holds_its_connection_from_when_it_is_made_over_an_existing_file()
+    {
+        // Its first open clears every pool. Made before the master key check and the migrations
+        // open theirs, it clears none of them, and the first request reads on their connections.
+        var folder = Directory.CreateTempSubdirectory("cloud-providers-watch-");
+        try
+        {
+            var database = new SqliteDatabase(Path.Combine(folder.FullName, "watched.db"));
+            using (var early = (ChangeWatch)database.WatchChanges(TimeProvider.System))
+            {
+                // No file yet: nothing is opened, and the first look says so.
+                Assert.Equal(0, OpenHandles(database.Path));
+                Assert.Throws<SqliteException>(() => early.CheckForChanges());
+            }
+
+            database.Migrate();
+            SqliteConnection.ClearAllPools();
+            Assert.Equal(0, OpenHandles(database.Path));
+            using var watch = (ChangeWatch)database.WatchChanges(TimeProvider.System);
+            Assert.Equal(1, OpenHandles(database.Path));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>How many of this process's file descriptors are open on the file.</summary>
+    private static int OpenHandles(string path) =>
+        Directory.EnumerateFiles("/proc/self/fd").Count(fd =>
+        {
+            try
+            {
+                return new FileInfo(fd).LinkTarget == path;
+            }
+            catch (IOException)
+            {
+                return false; // closed meanwhile by another thread
+            }
+        });
+
     private static async Task ReplaceAndReadAsync(ServiceFactory app, TestClock clock)
     {
         var key = app.CreateKey(ServiceFactory.TeamA, ApiKeyKind.Sk);
