@@ -41,7 +41,8 @@ def managed_methods(binary):
 
 def functions_run(dump):
     """The names of the functions that ran, from an uncompressed callgrind dump."""
-    return {line[3:].strip().split("'")[0] for line in open(dump) if line.startswith("fn=")}
+    with open(dump) as lines:
+        return {line[3:].strip().split("'")[0] for line in lines if line.startswith("fn=")}
 
 
 def main():
